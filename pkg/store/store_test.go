@@ -714,3 +714,34 @@ func TestConcurrentWritersAndReaders(t *testing.T) {
 		}
 	}
 }
+
+// TestOpenTogether guards replicas (or a server and a CLI) starting at the
+// same moment on a new database: each must migrate or see the migration done.
+func TestOpenTogether(t *testing.T) {
+	dsn := testDSN(t)
+	const n = 4
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			db, err := store.Open(dsn)
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			errs[i] = db.Close()
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("open %d: %v", i, err)
+		}
+	}
+	db := mustOpenDSN(t, dsn)
+	if v, err := db.SchemaVersion(context.Background()); err != nil || v < 1 {
+		t.Errorf("SchemaVersion() = %d, %v", v, err)
+	}
+}

@@ -408,8 +408,8 @@ func TestRejectedSubmissionKeepsRecordNotObservations(t *testing.T) {
 	}
 }
 
-// value is the observation's value, or the number of lead-time records, for
-// comparing expectations in one column.
+// summary groups observations by subject/unit/period, each written as
+// value@submission or, for a lead-time record, requested→connected@submission.
 func summary(obs []plan.Observation) map[string][]string {
 	out := map[string][]string{}
 	for _, o := range obs {

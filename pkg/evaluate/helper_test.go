@@ -180,7 +180,9 @@ func find(tb testing.TB, evs []evaluate.Evaluation, subject, unit string) evalua
 	return evaluate.Evaluation{}
 }
 
-func near(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Max(math.Abs(a), math.Abs(b))) }
+func near(a, b float64) bool {
+	return math.Abs(a-b) <= 1e-9*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
+}
 
 // checkFloat compares an optional figure; want nil means the figure must be absent.
 func checkFloat(tb testing.TB, what string, got, want *float64) {

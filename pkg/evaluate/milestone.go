@@ -108,7 +108,7 @@ func (mr milestoneRun) unit(rep milestoneReport) Evaluation {
 }
 
 // city rolls the lead units' reports up: done when every lead is done (on
-// the latest of their dates), in progress when any has moved, not started
+// the latest of their done dates; otherwise the date is the latest reported), in progress when any has moved, not started
 // when all that reported have not; no data only when no lead reported.
 func (mr milestoneRun) city(reports []milestoneReport) Evaluation {
 	ev := mr.base()
@@ -117,6 +117,7 @@ func (mr milestoneRun) city(reports []milestoneReport) Evaluation {
 		anyReported       bool
 		done, moved, seen int
 		evidence          []string
+		doneDate          plan.Date
 	)
 	for _, rep := range reports {
 		if rep.reported {
@@ -131,12 +132,15 @@ func (mr milestoneRun) city(reports []milestoneReport) Evaluation {
 		if rep.period.Compare(ev.Period) > 0 {
 			ev.Period = rep.period
 		}
+		if rep.latest.Date.After(ev.Date) {
+			ev.Date = rep.latest.Date
+		}
 		switch rep.latest.State {
 		case plan.StateDone:
 			done++
 			moved++
-			if rep.latest.Date.After(ev.Date) {
-				ev.Date = rep.latest.Date
+			if rep.latest.Date.After(doneDate) {
+				doneDate = rep.latest.Date
 			}
 		case plan.StateInProgress:
 			moved++
@@ -154,8 +158,8 @@ func (mr milestoneRun) city(reports []milestoneReport) Evaluation {
 	default:
 		ev.State = plan.StateNotStarted
 	}
-	if ev.State != plan.StateDone {
-		ev.Date = plan.Date{}
+	if ev.State == plan.StateDone {
+		ev.Date = doneDate
 	}
 	ev.Evidence = strings.Join(evidence, ";")
 	ev.Missing = missing

@@ -65,13 +65,19 @@ type Anomaly struct {
 func Evaluate(p *plan.Plan, obs []plan.Observation, asOf time.Time) []Evaluation {
 	ix := indexObservations(obs)
 	c := newClock(p, asOf)
-	var out []Evaluation
+	n := 0
 	for _, ind := range p.Indicators {
-		r := newIndicatorRun(p, ind, c, ix.indicators[ind.ID])
-		out = append(out, r.evaluations()...)
+		n += len(rowUnits(ind)) + 1
 	}
 	for _, m := range p.Milestones {
-		out = append(out, evaluateMilestone(p, m, c, ix.milestones[m.ID])...)
+		n += len(m.Lead) + 1
+	}
+	out := make([]Evaluation, 0, n)
+	for _, ind := range p.Indicators {
+		out = newIndicatorRun(p, ind, c, ix.indicators[ind.ID]).appendEvaluations(out)
+	}
+	for _, m := range p.Milestones {
+		out = appendMilestone(out, p, m, c, ix.milestones[m.ID])
 	}
 	return out
 }

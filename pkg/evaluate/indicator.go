@@ -377,7 +377,8 @@ type scope struct {
 	anomalies []Anomaly
 }
 
-func (r *indicatorRun) evaluations() []Evaluation {
+// appendEvaluations appends the city's evaluation, then each row unit's, to out.
+func (r *indicatorRun) appendEvaluations(out []Evaluation) []Evaluation {
 	last := r.ended - 1
 	figs := make([]figure, len(r.units))
 	reported := make([]bool, len(r.units))
@@ -392,7 +393,6 @@ func (r *indicatorRun) evaluations() []Evaluation {
 		city.anomalies = append(city.anomalies, u.anomalies...)
 	}
 	city.fig = r.cityFigure(figs)
-	out := make([]Evaluation, 0, len(r.units)+1)
 	out = append(out, r.evaluate(city))
 	for k, u := range r.units {
 		out = append(out, r.evaluate(scope{

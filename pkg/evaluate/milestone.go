@@ -39,7 +39,8 @@ func (c clock) counts(o *plan.Observation, per plan.Period) bool {
 	return c.ended(per)
 }
 
-func evaluateMilestone(p *plan.Plan, m *plan.Milestone, c clock, byUnit map[string][]*plan.Observation) []Evaluation {
+// appendMilestone appends a milestone's city evaluation, then each lead unit's, to out.
+func appendMilestone(out []Evaluation, p *plan.Plan, m *plan.Milestone, c clock, byUnit map[string][]*plan.Observation) []Evaluation {
 	periods := plan.Periods(m.Report, m.Start, m.Due)
 	lastDue, lastDueIdx := c.lastDue(p, m.Report, periods)
 	reports := make([]milestoneReport, len(m.Lead))
@@ -64,7 +65,6 @@ func evaluateMilestone(p *plan.Plan, m *plan.Milestone, c clock, byUnit map[stri
 	}
 
 	mr := milestoneRun{p: p, m: m, c: c, lastDue: lastDue, hasDue: lastDueIdx >= 0}
-	out := make([]Evaluation, 0, len(reports)+1)
 	out = append(out, mr.city(reports))
 	for _, rep := range reports {
 		out = append(out, mr.unit(rep))

@@ -64,11 +64,14 @@
 //     is no_data, which names them itself.
 //   - The forecast is B + (actual − B)/s with s the elapsed share of
 //     [start, due] at the end of P (not the checkpoint share); a fraction's
-//     forecast is kept within [0, 1]. needed_per_period aims at the low end
-//     of a between range, or at its high end when the actual is above it;
-//     it is negative when the figure must come down. Both are set whenever an
-//     indicator with a figure is not achieved (the forecast only after its
-//     start); remaining periods count the report schedule's periods after P.
+//     forecast is kept within [0, 1]; where the target equals the baseline
+//     (a standard held from the first day, such as every request within 3
+//     working days) the forecast is the actual. needed_per_period aims at
+//     the low end of a between range, or at its high end when the actual is
+//     above it; it is negative when the figure must come down. Both are set
+//     whenever an indicator with a figure is not achieved; remaining periods
+//     count the report schedule's periods after P. A missed indicator's
+//     reason leaves them out: its due date has passed.
 //
 // # Milestones
 //
@@ -78,11 +81,13 @@
 //     period has ended. A unit's latest report is the one of the latest
 //     period (the last given among equals).
 //   - A unit whose latest report is done has reported for every later period.
-//   - The city state is done when every lead unit's latest report is done
-//     (its date the latest of theirs), in_progress when any lead has moved,
-//     not_started when the leads that reported have not; evidence is every
-//     lead's, joined with ";". The city is no_data only when no lead reported
-//     for the latest period due.
+//   - With one lead unit the city figure is that unit's report. With several
+//     the city state is done when every lead's latest report is done (its
+//     date the latest of theirs), in_progress when any lead has moved,
+//     not_started when the leads that reported have not; the reason then
+//     says where each lead stands, and the evidence is every lead's, joined
+//     with ";". The city is no_data only when no lead reported for the
+//     latest period due.
 //   - Days left and overdue count calendar days from the as-of day to the due
 //     date.
 package evaluate

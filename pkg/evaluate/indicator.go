@@ -507,11 +507,15 @@ func (r *indicatorRun) byProgress(p float64) plan.Status {
 
 // outlook sets the forecast (the pace so far, from the baseline, carried on
 // to the due date) and what each remaining period must add to meet the
-// target on time. A fraction's forecast stays within [0, 1].
+// target on time. A fraction's forecast stays within [0, 1]; where the
+// target is the baseline itself the forecast is the actual.
 func (r *indicatorRun) outlook(ev *Evaluation, s scope) {
 	a, b := s.fig.value, s.baseline
 	if share := r.tr.share(ev.Period.LastDay().End(r.c.loc)); share > 0 {
 		f := b + (a-b)/share
+		if s.target.Value == b {
+			f = a // a standard held from the start has no pace to carry on: the figure stays as it is
+		}
 		if r.ind.Kind.IsFraction() {
 			f = min(max(f, 0), 1)
 		}

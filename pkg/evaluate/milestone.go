@@ -103,44 +103,45 @@ func (mr milestoneRun) unit(rep milestoneReport) Evaluation {
 	if !rep.reported {
 		missing = []string{ev.Unit}
 	}
-	ev.Reason = mr.reason(&ev, missing)
+	ev.Reason = mr.reason(&ev, missing, "")
 	return ev
 }
 
-// city rolls the lead units' reports up: done when every lead is done (on
-// the latest of their done dates; otherwise the date is the latest reported), in progress when any has moved, not started
-// when all that reported have not; no data only when no lead reported.
+// city rolls the lead units' reports up. With one lead it is that lead's
+// report. With several it is done when every lead is done (on the latest of
+// their dates), in progress when any has moved, not started when those that
+// reported have not; the reason then says where each lead stands. It is
+// no data only when no lead reported for the latest period due.
 func (mr milestoneRun) city(reports []milestoneReport) Evaluation {
 	ev := mr.base()
 	var (
 		missing           []string
 		anyReported       bool
 		done, moved, seen int
-		evidence          []string
-		doneDate          plan.Date
+		evidence, detail  []string
 	)
 	for _, rep := range reports {
+		name := mr.p.UnitName(rep.unit)
 		if rep.reported {
 			anyReported = true
 		} else {
-			missing = append(missing, mr.p.UnitName(rep.unit))
+			missing = append(missing, name)
 		}
 		if rep.latest == nil {
+			detail = append(detail, name+"尚无进展报告")
 			continue
 		}
 		seen++
+		detail = append(detail, name+rep.latest.State.Label())
 		if rep.period.Compare(ev.Period) > 0 {
 			ev.Period = rep.period
-		}
-		if rep.latest.Date.After(ev.Date) {
-			ev.Date = rep.latest.Date
 		}
 		switch rep.latest.State {
 		case plan.StateDone:
 			done++
 			moved++
-			if rep.latest.Date.After(doneDate) {
-				doneDate = rep.latest.Date
+			if rep.latest.Date.After(ev.Date) {
+				ev.Date = rep.latest.Date
 			}
 		case plan.StateInProgress:
 			moved++
@@ -150,6 +151,8 @@ func (mr milestoneRun) city(reports []milestoneReport) Evaluation {
 		}
 	}
 	switch {
+	case len(reports) == 1 && seen == 1:
+		ev.State, ev.Date = reports[0].latest.State, reports[0].latest.Date
 	case seen == 0:
 	case done == len(reports):
 		ev.State = plan.StateDone
@@ -158,13 +161,18 @@ func (mr milestoneRun) city(reports []milestoneReport) Evaluation {
 	default:
 		ev.State = plan.StateNotStarted
 	}
-	if ev.State == plan.StateDone {
-		ev.Date = doneDate
+	if len(reports) > 1 && ev.State != plan.StateDone {
+		ev.Date = plan.Date{}
+	} else {
+		detail = nil
 	}
 	ev.Evidence = strings.Join(evidence, ";")
 	ev.Missing = missing
 	mr.status(&ev, anyReported || !mr.hasDue)
-	ev.Reason = mr.reason(&ev, missing)
+	if ev.State == "" {
+		detail = nil
+	}
+	ev.Reason = mr.reason(&ev, missing, strings.Join(detail, ","))
 	return ev
 }
 
@@ -183,9 +191,10 @@ func (mr milestoneRun) status(ev *Evaluation, reported bool) {
 	}
 }
 
-// reason names the state, its date and evidence, and how many days are left
-// or overdue: 进行中(2022年9月5日),距截止日期2022年12月31日还有92天.
-func (mr milestoneRun) reason(ev *Evaluation, missing []string) string {
+// reason names the state, its date and evidence (or, for several leads not
+// all done, where each stands), and how many days are left or overdue:
+// 进行中(2022年9月5日),距截止日期2022年12月31日还有92天.
+func (mr milestoneRun) reason(ev *Evaluation, missing []string, detail string) string {
 	m := mr.m
 	due := periodName(m.Report.Frequency, mr.lastDue)
 	var parts []string
@@ -197,7 +206,9 @@ func (mr milestoneRun) reason(ev *Evaluation, missing []string) string {
 		}
 	}
 	state := ""
-	if ev.State != "" {
+	if detail != "" {
+		state = ev.State.Label() + "(" + detail + ")"
+	} else if ev.State != "" {
 		state = ev.State.Label()
 		if !ev.Date.IsZero() {
 			state += "(" + ev.Date.Chinese() + ")"

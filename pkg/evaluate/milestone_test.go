@@ -105,6 +105,7 @@ func TestMilestones(t *testing.T) {
 				report("m", "canlian", "2022-08", plan.StateInProgress, "", ""),
 			},
 			want: plan.OnTrack, wantState: plan.StateInProgress,
+			wantReason: "进行中(市医保局已完成,市残联进行中),距截止日期2022年12月31日还有92天",
 		},
 		{
 			name: "two leads, both done: the later date",
@@ -121,7 +122,7 @@ func TestMilestones(t *testing.T) {
 			lead: []string{"yibao", "canlian"},
 			obs:  []plan.Observation{report("m", "yibao", "2022-08", plan.StateInProgress, "", "")},
 			want: plan.OnTrack, wantState: plan.StateInProgress,
-			wantReason: "进行中,距截止日期2022年12月31日还有92天;市残联未报送2022年8月进展",
+			wantReason: "进行中(市医保局进行中,市残联尚无进展报告),距截止日期2022年12月31日还有92天;市残联未报送2022年8月进展",
 			wantMiss:   []string{"市残联"},
 		},
 		{

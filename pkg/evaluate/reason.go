@@ -122,7 +122,10 @@ func (r *indicatorRun) completion(s scope) string {
 // 按当前进度年底预计46.1万人次,剩余4个月需月均新增3.0万人次.
 func (r *indicatorRun) outlookClause(ev *Evaluation) string {
 	var parts []string
-	if ev.Forecast != nil && (ev.Status != plan.Missed || ev.RemainingPeriods > 0) {
+	if ev.Status == plan.Missed {
+		return "" // the due date has passed: there is nothing left to forecast or to ask for
+	}
+	if ev.Forecast != nil {
 		when := "至" + r.ind.Due.Chinese()
 		if r.ind.Due.Month == 12 && r.ind.Due.Day == 31 {
 			when = "年底"

@@ -115,7 +115,7 @@ type reader struct {
 
 type periodCell struct {
 	sheet, cell, raw string
-	numeric         bool
+	numeric          bool
 }
 
 // pendingObs is an observation with the cells it came from, kept until the

@@ -194,6 +194,8 @@ func TestFormatValue(t *testing.T) {
 		{plan.Ratio, "", 0.623, "62.3%"},
 		{plan.Coverage, "%", 1, "100.0%"},
 		{plan.LeadTime, "", 0.6, "60.0%"},
+		{plan.Ratio, "", -0.0001, "0.0%"},
+		{plan.Level, "人", -0.01, "0人"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.want, func(t *testing.T) {

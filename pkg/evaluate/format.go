@@ -25,7 +25,11 @@ func FormatValue(kind plan.Kind, measure string, v float64) string {
 
 // FormatPercent formats a fraction as a percentage with one decimal: 0.623 is 62.3%.
 func FormatPercent(v float64) string {
-	return strconv.FormatFloat(roundTo(v*100, 1), 'f', 1, 64) + "%"
+	pct := roundTo(v*100, 1)
+	if pct == 0 {
+		pct = 0 // never -0.0%
+	}
+	return strconv.FormatFloat(pct, 'f', 1, 64) + "%"
 }
 
 // FormatNumber formats a plain figure without its measure: 38.2万 from 10000

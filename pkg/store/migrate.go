@@ -75,6 +75,73 @@ func migrations() []migration {
 			`CREATE INDEX observations_key ON observations (plan_id, indicator, milestone, unit, period, submission_id)`,
 			`CREATE INDEX observations_submission ON observations (submission_id)`,
 		}},
+		{2, "alerts, outbox and snapshots", []string{
+			// One row per alert key: the same condition is one alert however often it is evaluated.
+			`CREATE TABLE alerts (
+				id {{id}},
+				plan_id TEXT NOT NULL,
+				alert_key TEXT NOT NULL,
+				kind TEXT NOT NULL,
+				family TEXT NOT NULL,
+				subject TEXT NOT NULL,
+				task TEXT NOT NULL DEFAULT '',
+				unit TEXT NOT NULL DEFAULT '',
+				period TEXT NOT NULL DEFAULT '',
+				code TEXT NOT NULL DEFAULT '',
+				name TEXT NOT NULL DEFAULT '',
+				notify TEXT NOT NULL DEFAULT '[]',
+				level TEXT NOT NULL CHECK (level IN ('reminder', 'follow_up', 'briefing')),
+				since TEXT NOT NULL DEFAULT '',
+				overdue INTEGER NOT NULL DEFAULT 0,
+				state TEXT NOT NULL CHECK (state IN ('firing', 'resolved')),
+				reason TEXT NOT NULL DEFAULT '',
+				catch_up TEXT NOT NULL DEFAULT '',
+				occurrence INTEGER NOT NULL DEFAULT 1,
+				first_fired_at {{timestamp}} NOT NULL,
+				last_changed_at {{timestamp}} NOT NULL,
+				resolved_at {{timestamp}},
+				acknowledged_by TEXT NOT NULL DEFAULT '',
+				acknowledged_at {{timestamp}},
+				ack_comment TEXT NOT NULL DEFAULT '',
+				silenced_until TEXT NOT NULL DEFAULT '',
+				notified_level TEXT NOT NULL DEFAULT '',
+				notified_on TEXT NOT NULL DEFAULT ''
+			)`,
+			`CREATE UNIQUE INDEX alerts_plan_key ON alerts (plan_id, alert_key)`,
+			`CREATE INDEX alerts_plan_state ON alerts (plan_id, state)`,
+			// The outbox: written in the same transaction as the alert change it
+			// reports, drained by a sender that claims rows with one UPDATE.
+			`CREATE TABLE outbox (
+				id {{id}},
+				idempotency_key TEXT NOT NULL,
+				plan_id TEXT NOT NULL DEFAULT '',
+				alert_key TEXT NOT NULL,
+				receiver TEXT NOT NULL,
+				why TEXT NOT NULL,
+				payload TEXT NOT NULL,
+				attempts INTEGER NOT NULL DEFAULT 0,
+				next_attempt_at {{timestamp}} NOT NULL,
+				state TEXT NOT NULL CHECK (state IN ('pending', 'sent', 'dead')),
+				last_error TEXT NOT NULL DEFAULT '',
+				sent_at {{timestamp}},
+				created_at {{timestamp}} NOT NULL,
+				claimed_by TEXT,
+				claimed_at {{timestamp}}
+			)`,
+			`CREATE UNIQUE INDEX outbox_idempotency_key ON outbox (idempotency_key)`,
+			`CREATE INDEX outbox_due ON outbox (state, next_attempt_at, id)`,
+			`CREATE INDEX outbox_alert ON outbox (alert_key)`,
+			// One snapshot per plan and as-of day: a re-run the same day replaces it with the same.
+			`CREATE TABLE snapshots (
+				id {{id}},
+				plan_id TEXT NOT NULL,
+				day TEXT NOT NULL,
+				as_of {{timestamp}} NOT NULL,
+				evaluations TEXT NOT NULL,
+				created_at {{timestamp}} NOT NULL
+			)`,
+			`CREATE UNIQUE INDEX snapshots_plan_day ON snapshots (plan_id, day)`,
+		}},
 	}
 }
 

@@ -57,6 +57,9 @@
 //   - A progress ratio is held against the thresholds with a tolerance of
 //     1e-9, so that 95 of 100 computed through a trajectory is still exactly
 //     0.95. An indicator with no thresholds of its own uses the plan's.
+//   - A lead-time share is a standard to hold all year: meeting it before the
+//     due date is on_track, and only a share still met once the due date has
+//     passed is achieved. Other kinds are achieved as soon as their target is met.
 //   - An indicator with a usable report but no figure yet (every lead-time
 //     record pending) is on_track: there is nothing to judge it on.
 //   - The city figure lists in Missing the units whose latest due report did

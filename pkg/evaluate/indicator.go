@@ -454,7 +454,12 @@ func (r *indicatorRun) evaluate(s scope) Evaluation {
 		}
 	}
 	met := s.fig.ok && s.target.Met(s.fig.value)
+	// A lead-time share is a standard to hold all year, not a sum to reach:
+	// meeting it so far is on track; only the whole year held achieves it.
+	held := met && ind.Kind == plan.LeadTime && !r.c.reached(r.tr.due)
 	switch {
+	case held:
+		statusOf(&ev, plan.OnTrack)
 	case met:
 		statusOf(&ev, plan.Achieved)
 	case r.c.reached(r.tr.due):

@@ -343,6 +343,26 @@ func months(n int, v float64) []float64 {
 	return out
 }
 
+// TestLeadTimeStandard: a share that must hold all year is on track while it
+// holds, and achieved only once the year is over.
+func TestLeadTimeStandard(t *testing.T) {
+	ind := indicator("lt", plan.LeadTime, plan.GE, 1, "zhengshuju")
+	ind.Rows, ind.Limit, ind.Baseline = plan.RowsRecords, 3, 1
+	p := newPlan(t, []*plan.Indicator{ind}, nil)
+	obs := []plan.Observation{record("lt", "zhengshuju", "2022-03-01", "2022-03-02")}
+	for _, tt := range []struct {
+		asOf string
+		want plan.Status
+	}{
+		{"2022-09-30", plan.OnTrack},
+		{"2023-01-15", plan.Achieved},
+	} {
+		if ev := find(t, evaluate.Evaluate(p, obs, endOf(t, tt.asOf)), "lt", ""); ev.Status != tt.want {
+			t.Errorf("as of %s: %s, want %s (%s)", tt.asOf, ev.Status, tt.want, ev.Reason)
+		}
+	}
+}
+
 func TestNoData(t *testing.T) {
 	regions := []string{"duanzhou", "dinghu", "gaoyao"}
 	t.Run("the city lists the units whose latest due report is missing", func(t *testing.T) {
@@ -392,8 +412,8 @@ func TestNoData(t *testing.T) {
 		p := newPlan(t, []*plan.Indicator{ind}, nil)
 		evs := evaluate.Evaluate(p, []plan.Observation{record("lt", "zhengshuju", "2022-03-01", "2022-03-02")}, endOf(t, "2022-09-30"))
 		checkWants(t, evs, "lt", []want{
-			{unit: "", actual: f(1), period: "2022-03", num: f(1), den: f(1), status: plan.Achieved},
-			{unit: "zhengshuju", actual: f(1), period: "2022-03", status: plan.Achieved},
+			{unit: "", actual: f(1), period: "2022-03", num: f(1), den: f(1), status: plan.OnTrack},
+			{unit: "zhengshuju", actual: f(1), period: "2022-03", status: plan.OnTrack},
 			{unit: "yibao", status: plan.NoData},
 		})
 		if city := find(t, evs, "lt", ""); !slices.Equal(city.Missing, []string{"市医保局"}) {

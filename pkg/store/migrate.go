@@ -142,6 +142,39 @@ func migrations() []migration {
 			)`,
 			`CREATE UNIQUE INDEX snapshots_plan_day ON snapshots (plan_id, day)`,
 		}},
+		{3, "api tokens and audit log", []string{
+			// A token's secret is never stored, only its SHA-256.
+			`CREATE TABLE tokens (
+				id {{id}},
+				name TEXT NOT NULL DEFAULT '',
+				role TEXT NOT NULL CHECK (role IN ('admin', 'supervisor', 'reporter', 'viewer')),
+				unit TEXT NOT NULL DEFAULT '',
+				hash TEXT NOT NULL,
+				created_at {{timestamp}} NOT NULL,
+				created_by TEXT NOT NULL DEFAULT '',
+				last_used_at {{timestamp}},
+				revoked_at {{timestamp}}
+			)`,
+			`CREATE UNIQUE INDEX tokens_hash ON tokens (hash)`,
+			// Append-only: each entry's hash chains it to the one before.
+			`CREATE TABLE audit_log (
+				id {{id}},
+				at {{timestamp}} NOT NULL,
+				actor TEXT NOT NULL DEFAULT '',
+				token_id BIGINT NOT NULL DEFAULT 0,
+				role TEXT NOT NULL DEFAULT '',
+				unit TEXT NOT NULL DEFAULT '',
+				action TEXT NOT NULL,
+				subject TEXT NOT NULL DEFAULT '',
+				detail TEXT NOT NULL DEFAULT '',
+				remote TEXT NOT NULL DEFAULT '',
+				status INTEGER NOT NULL DEFAULT 0,
+				prev TEXT NOT NULL DEFAULT '',
+				hash TEXT NOT NULL
+			)`,
+			`CREATE INDEX audit_log_actor ON audit_log (actor, id)`,
+			`CREATE INDEX audit_log_action ON audit_log (action, id)`,
+		}},
 	}
 }
 

@@ -287,6 +287,7 @@ type sheetScan struct {
 	title     string
 	unitCell  *periodCell // 填报单位 typed in the sheet (reuses the cell type)
 	hasLabels bool
+	info      bool // an instructions sheet: it names the template, it reports nothing
 	header    int // the header row number, 0 if none found
 	cols      []int
 	layout    *layout
@@ -406,6 +407,9 @@ func (r *reader) scanSheet(e sheetEntry, index int) (*sheetScan, error) {
 			if v != "" && sc.title == "" && row.Num <= 2 {
 				sc.title = v
 			}
+			if labelIs(v, []string{"模板编号"}) {
+				sc.info = true
+			}
 			var labels []string
 			isPeriod := labelIs(v, periodLabels)
 			if isPeriod {
@@ -480,6 +484,9 @@ func (r *reader) identify(sc *sheetScan, mine []*layout) *layout {
 			return nil
 		}
 		r.cellError("foreign-key-error", name, at, 0, subject, "本工作要点的指标编号", fmt.Sprintf("「%s」不是本工作要点的指标或工作节点", subject))
+		return nil
+	}
+	if sc.info || name == instructionsSheet {
 		return nil
 	}
 	// A clerk's own workbook: the header must fit, and the name or title decides between fits.
@@ -599,6 +606,16 @@ func matchHeader(row sheetRow, l *layout) ([]int, int) {
 	cols := make([]int, len(l.cols))
 	for i := range cols {
 		cols[i] = -1
+	}
+	// A title row, merged across the table, has one cell: it is never the header.
+	filled := 0
+	for _, c := range row.Cells {
+		if v := clean(c.Raw); v != "" && !strings.HasPrefix(v, markerPrefix) {
+			filled++
+		}
+	}
+	if filled < 2 {
+		return cols, 0
 	}
 	taken := map[int]bool{}
 	n := 0

@@ -117,7 +117,7 @@ func (r *rowReader) Close() error {
 	return r.rows.Close()
 }
 
-type fact struct{ text, formula, cached bool }
+type fact struct{ text, str, formula, cached bool }
 
 // factScanner walks a worksheet's XML for cell types and formulas, one row at
 // a time, holding only the current row.
@@ -212,6 +212,7 @@ func (s *factScanner) readRow() (map[int]fact, error) {
 					}
 				case "t":
 					ft.text = a.Value == "s" || a.Value == "str" || a.Value == "inlineStr"
+					ft.str = a.Value == "str"
 				}
 			}
 			if err := s.readCell(&ft); err != nil {
@@ -240,12 +241,15 @@ func (s *factScanner) readCell(ft *fact) error {
 			case "is":
 				ft.cached = true
 			case "v":
+				// Excel writes <v></v> for a string formula that came out
+				// empty; a formula never calculated has no <v>, or an empty
+				// one on a number cell.
 				var v string
 				if err := s.dec.DecodeElement(&v, &t); err != nil {
 					return fmt.Errorf("worksheet xml: %w", err)
 				}
 				depth--
-				ft.cached = ft.cached || v != "" || ft.text
+				ft.cached = ft.cached || v != "" || ft.str
 			}
 		case xml.EndElement:
 			depth--

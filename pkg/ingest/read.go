@@ -288,7 +288,7 @@ type sheetScan struct {
 	unitCell  *periodCell // 填报单位 typed in the sheet (reuses the cell type)
 	hasLabels bool
 	info      bool // an instructions sheet: it names the template, it reports nothing
-	header    int // the header row number, 0 if none found
+	header    int  // the header row number, 0 if none found
 	cols      []int
 	layout    *layout
 }

@@ -17,10 +17,24 @@ demo: build
 	$(BIN) ingest --plan $(PLAN) --db $(DEMO_DB) --quiet fixtures/submissions/*/*.xlsx
 	$(BIN) eval --plan $(PLAN) --db $(DEMO_DB) --as-of $(AS_OF)
 
+# test: every test on SQLite; the store suite again on PostgreSQL when DUBAN_TEST_POSTGRES
+# names one (.ci/run starts a server and sets it); short fuzz runs; the plan's rule tests.
 test: build
-	$(GO) test -race -count=1 ./...
+	DUBAN_TEST_POSTGRES= $(GO) test -race -count=1 ./...
+	@if [ -n "$(DUBAN_TEST_POSTGRES)" ]; then \
+		echo "store suite on PostgreSQL"; \
+		$(GO) test -race -count=1 ./pkg/store/...; \
+	else echo "DUBAN_TEST_POSTGRES is not set: the PostgreSQL pass of the store suite did not run"; fi
+	$(MAKE) fuzz FUZZTIME=5s
 	$(BIN) rules check $(PLAN)
 	$(BIN) rules test $(PLAN)/tests/*.yaml
+
+# fuzz: the cell-value parser, the period parser and the rule loader, each for FUZZTIME.
+FUZZTIME ?= 2m
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./pkg/plan
+	$(GO) test -run '^$$' -fuzz '^FuzzParseNumber$$' -fuzztime $(FUZZTIME) ./pkg/ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzParsePeriod$$' -fuzztime $(FUZZTIME) ./pkg/ingest
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

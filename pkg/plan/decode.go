@@ -53,7 +53,9 @@ func (d decoder) reportAt(p Pos, format string, args ...any) {
 // decode fills v (a pointer) from n.
 func (d decoder) decode(n *yaml.Node, v reflect.Value) {
 	if n.Kind == yaml.AliasNode {
-		n = n.Alias
+		// An alias can refer to itself or multiply a document a billionfold; rule files do not need them.
+		d.report(n, "YAML aliases (*%s) are not allowed in rule files: write the value out", n.Value)
+		return
 	}
 	t := v.Type()
 	switch {

@@ -117,6 +117,7 @@ func TestLoadProblem(t *testing.T) {
 		{"unknown group member", "units.yaml", "members: [duanzhou, dinghu]", "members: [duanzhou, gaoyao]", `unknown unit "gaoyao"`},
 		{"unit target for a stranger", "tasks/tasks.yaml", "dinghu: 200000", "yibao: 200000", `unit_targets names "yibao"`},
 		{"task with nothing", "tasks/tasks.yaml", "    milestones:\n      - {id: plan-issued, deliverable: 出台方案}\n", "", "neither an indicator nor a milestone"},
+		{"alias", "plan.yaml", "title: 示例工作要点", "title: &t 示例工作要点\ndocument: *t", "YAML aliases (*t) are not allowed"},
 		{"invalid YAML", "plan.yaml", "title: 示例工作要点", "title: [示例", "not valid YAML"},
 	}
 	for _, tt := range tests {

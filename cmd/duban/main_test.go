@@ -124,3 +124,23 @@ func TestHelp(t *testing.T) {
 		}
 	}
 }
+
+func TestBackupCommand(t *testing.T) {
+	dir := t.TempDir()
+	db := filepath.Join(dir, "duban.db")
+	code, _, errOut := runCLI(t, "ingest", "--plan", shippedPlan, "--db", db, "../../fixtures/submissions/2022-01/zhengshuju.xlsx")
+	if code != 0 {
+		t.Fatalf("ingest: exit %d: %s", code, errOut)
+	}
+	copyPath := filepath.Join(dir, "copy.db")
+	if code, out, errOut := runCLI(t, "backup", "--db", db, "-o", copyPath); code != 0 || !strings.Contains(out, "backed up") {
+		t.Fatalf("backup: exit %d: %s %s", code, out, errOut)
+	}
+	code, out, _ := runCLI(t, "eval", "--plan", shippedPlan, "--db", copyPath, "--as-of", "2022-02-28", "--format", "json")
+	if code != 0 || !strings.Contains(out, `"period": "2022-01"`) {
+		t.Errorf("the copy does not hold January's figures: exit %d", code)
+	}
+	if code, _, _ := runCLI(t, "backup", "--db", db, "-o", copyPath); code != 2 {
+		t.Errorf("backup onto an existing file: exit %d, want 2", code)
+	}
+}

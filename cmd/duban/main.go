@@ -38,6 +38,8 @@ func commands() map[string]command {
 		"rules":    {"check and test rule files (rules check DIR, rules test FILE...)", runRules},
 		"eval":     {"evaluate a plan as of a date", runEval},
 		"ingest":   {"ingest Excel submissions into the store", runIngest},
+		"alerts":   {"list the alerts firing as of a date", runAlerts},
+		"run-once": {"run every job of the supervision loop once, as of a date", runOnce},
 		"template": {"write the Excel template for a reporting unit", runTemplate},
 	}
 }

@@ -160,17 +160,14 @@ func alerts(rows []alertRow) ([]plan.Alert, error) {
 	return out, nil
 }
 
-// SyncFunc is handed a plan's stored alerts and returns the alerts to write
-// (new or changed; matched to stored ones by key) and the notifications to
-// queue. It runs inside the transaction: it must not do I/O of its own.
-type SyncFunc func(current []plan.Alert) (changed []plan.Alert, queue []plan.Notification, err error)
-
 // SyncAlerts reads the plan's alerts, hands them to fn and writes back what
-// fn returns, all in one transaction: an alert change and the notifications
+// fn returns — the alerts to write (new or changed, matched to stored ones by
+// key) and the notifications to queue — all in one transaction: an alert change and the notifications
 // it causes are stored together or not at all. A notification whose
 // idempotency key is already in the outbox is not queued again. It returns
 // how many notifications were queued.
-func (db *DB) SyncAlerts(ctx context.Context, planID string, fn SyncFunc) (int, error) {
+// fn runs inside the transaction: it must not do I/O of its own.
+func (db *DB) SyncAlerts(ctx context.Context, planID string, fn func(current []plan.Alert) ([]plan.Alert, []plan.Notification, error)) (int, error) {
 	queued := 0
 	err := db.w.WithContext(ctx).Transaction(func(tx *gorm.DB) error {
 		var rows []alertRow

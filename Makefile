@@ -5,10 +5,25 @@ PLAN    := rules/zhaoqing-2022
 DEMO_DB := var/demo/duban.db
 AS_OF   ?= 2022-10-15
 
-.PHONY: build demo test rules-test lint fuzz bench fixtures clean
+.PHONY: build web demo test rules-test lint fuzz bench fixtures clean
 
-build:
+build: web
 	$(GO) build -o $(BIN) ./cmd/duban
+
+# web: the dashboard's chart library (Apache ECharts, pinned by pkg/web/package-lock.json),
+# fetched with npm ci only when node_modules is missing or the lock changed, and copied
+# where go:embed picks it up. Without npm the page still works; its charts become tables.
+WEB := pkg/web
+web: $(WEB)/static/vendor/echarts.min.js
+
+$(WEB)/node_modules/.package-lock.json: $(WEB)/package.json $(WEB)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(WEB) && npm ci --no-audit --no-fund --loglevel=error && touch node_modules/.package-lock.json; \
+	else echo "npm not found: the dashboard is built without its chart library"; fi
+
+$(WEB)/static/vendor/echarts.min.js: $(WEB)/node_modules/.package-lock.json
+	@if [ -f $(WEB)/node_modules/echarts/dist/echarts.min.js ]; then \
+		cp $(WEB)/node_modules/echarts/dist/echarts.min.js $@; fi
 
 # demo: a fresh SQLite database, the shipped fixtures ingested, the plan evaluated as of $(AS_OF).
 demo: build
@@ -44,4 +59,4 @@ fixtures:
 	$(GO) run ./fixtures/gen
 
 clean:
-	rm -rf bin var
+	rm -rf bin var $(WEB)/node_modules $(WEB)/static/vendor/echarts.min.js

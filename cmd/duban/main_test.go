@@ -136,7 +136,8 @@ func TestBackupCommand(t *testing.T) {
 	if code, out, errOut := runCLI(t, "backup", "--db", db, "-o", copyPath); code != 0 || !strings.Contains(out, "backed up") {
 		t.Fatalf("backup: exit %d: %s %s", code, out, errOut)
 	}
-	code, out, _ := runCLI(t, "eval", "--plan", shippedPlan, "--db", copyPath, "--as-of", "2022-02-28", "--format", "json")
+	// As of now: the file was received now, so an earlier as-of would not know it yet.
+	code, out, _ := runCLI(t, "eval", "--plan", shippedPlan, "--db", copyPath, "--format", "json")
 	if code != 0 || !strings.Contains(out, `"period": "2022-01"`) {
 		t.Errorf("the copy does not hold January's figures: exit %d", code)
 	}

@@ -57,6 +57,15 @@ func chain(l cron.Logger) []cron.JobWrapper {
 	return []cron.JobWrapper{cron.SkipIfStillRunning(l), cron.Recover(l)}
 }
 
+// Wrap applies the ticker's wrappers to a job, so that it can be run outside
+// cron (or tested) exactly as cron runs it.
+func Wrap(log *slog.Logger, job func()) func() {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return cron.NewChain(chain(cronLogger{log})...).Then(cron.FuncJob(job)).Run
+}
+
 // Schedule adds a job.
 func (t *Cron) Schedule(name, spec string, job func()) error {
 	if _, err := t.c.AddFunc(spec, job); err != nil {

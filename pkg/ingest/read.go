@@ -107,8 +107,9 @@ type reader struct {
 	metaSheet map[string]string // sheet name → subject, from _meta
 	unit      string
 	periods   []periodCell
-	seen      map[string]string // subject → the sheet it was read from
-	pending   []pendingObs
+	seen      map[string]string  // subject → the sheet it was read from
+	obs       []plan.Observation // read so far, without their period
+	src       []source           // src[i] is where obs[i] came from
 	errorsCut bool
 	warnCut   bool
 }
@@ -118,10 +119,9 @@ type periodCell struct {
 	numeric          bool
 }
 
-// pendingObs is an observation with the cells it came from, kept until the
+// source is where observation i of reader.obs came from, kept until the
 // period is known and the checks that need it have run.
-type pendingObs struct {
-	obs   plan.Observation
+type source struct {
 	sheet string
 	cell  string // the figure's cell
 	raw   string
@@ -833,8 +833,8 @@ func (r *reader) loc() *time.Location {
 // finish runs the checks that need the period, then hands over the observations.
 func (r *reader) finish() error {
 	per := r.res.Period
-	for _, po := range r.pending {
-		o := po.obs
+	for i := range r.obs {
+		o, po := &r.obs[i], r.src[i]
 		o.Period = per
 		if !o.Requested.IsZero() && o.Requested.After(per.LastDay()) {
 			r.cellError("constraint-error", po.sheet, po.cell, po.row, o.Requested.String(), "不晚于 "+per.LastDay().String(),
@@ -850,8 +850,8 @@ func (r *reader) finish() error {
 					fmt.Sprintf("「%s」低于已报送的%s累计数 %s:累计数不应减少,请核实", po.raw, prevPer.Chinese(), formatFigure(prev)))
 			}
 		}
-		r.res.Observations = append(r.res.Observations, o)
 	}
+	r.res.Observations, r.obs, r.src = r.obs, nil, nil
 	return nil
 }
 

@@ -88,7 +88,8 @@ func (d *dataReader) row(row sheetRow) {
 }
 
 func (d *dataReader) keep(o plan.Observation, cell, raw string, row int) {
-	d.r.pending = append(d.r.pending, pendingObs{obs: o, sheet: d.name, cell: cell, raw: raw, row: row})
+	d.r.obs = append(d.r.obs, o)
+	d.r.src = append(d.r.src, source{sheet: d.name, cell: cell, raw: raw, row: row})
 }
 
 // duplicate reports a key seen before on this sheet.
@@ -169,7 +170,7 @@ func (d *dataReader) number(row sheetRow, f field, whole bool) (v float64, raw, 
 		d.r.cellError("constraint-error", d.name, cell, row.Num, raw, expected, fmt.Sprintf("「%s」不是整数,应填写%s", raw, expected))
 		return 0, raw, cell, false
 	}
-	if c.Text {
+	if c.Text && !c.Formula {
 		d.r.warn("number-as-text", d.name, cell, row.Num, raw, fmt.Sprintf("「%s」是以文本格式存储的数字,已按 %s 读取,请核实", raw, formatFigure(v)))
 	}
 	return v, raw, cell, true

@@ -98,7 +98,8 @@ func (r *rowReader) Next() (sheetRow, bool, error) {
 		if err != nil {
 			return sheetRow{}, false, err
 		}
-		for col, ft := range facts {
+		for _, ft := range facts {
+			col := ft.col
 			for len(row.Cells) < col {
 				row.Cells = append(row.Cells, cellValue{})
 			}
@@ -117,7 +118,10 @@ func (r *rowReader) Close() error {
 	return r.rows.Close()
 }
 
-type fact struct{ text, str, formula, cached bool }
+type fact struct {
+	col                        int
+	text, str, formula, cached bool
+}
 
 // factScanner walks a worksheet's XML for cell types and formulas, one row at
 // a time, holding only the current row.
@@ -127,11 +131,12 @@ type factScanner struct {
 	pending int // a <row> already read whose number is ahead of the caller
 	last    int // the number of the last <row> read
 	done    bool
+	buf     []fact // reused for every row
 }
 
-// row returns the facts of the cells of row n (by column number), skipping
-// rows before it.
-func (s *factScanner) row(n int) (map[int]fact, error) {
+// row returns the facts of the notable cells of row n, skipping rows before
+// it. The slice is reused by the next call.
+func (s *factScanner) row(n int) ([]fact, error) {
 	for !s.done {
 		if s.pending == 0 {
 			r, err := s.nextRowStart()
@@ -185,8 +190,8 @@ func (s *factScanner) nextRowStart() (int, error) {
 	}
 }
 
-func (s *factScanner) readRow() (map[int]fact, error) {
-	facts := map[int]fact{}
+func (s *factScanner) readRow() ([]fact, error) {
+	facts := s.buf[:0]
 	col := 0
 	for {
 		tok, err := s.dec.Token()
@@ -196,6 +201,7 @@ func (s *factScanner) readRow() (map[int]fact, error) {
 		switch t := tok.(type) {
 		case xml.EndElement:
 			if t.Name.Local == "row" {
+				s.buf = facts
 				return facts, nil
 			}
 		case xml.StartElement:
@@ -219,7 +225,8 @@ func (s *factScanner) readRow() (map[int]fact, error) {
 				return nil, err
 			}
 			if ft.text || ft.formula {
-				facts[col] = ft
+				ft.col = col
+				facts = append(facts, ft)
 			}
 		}
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/utils"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -107,11 +108,12 @@ func (m *Metrics) instrument(c *fiber.Ctx) error {
 	if err != nil {
 		status = statusFor(err)
 	}
-	route := c.Route().Path
+	// Label values outlive the request: copy them out of fiber's reused buffers.
+	route := utils.CopyString(c.Route().Path)
 	if route == "" || route == "/" && c.Path() != "/" {
 		route = "other"
 	}
-	method := c.Method()
+	method := utils.CopyString(c.Method())
 	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(method, route).Observe(time.Since(start).Seconds())
 	return err

@@ -4,12 +4,14 @@ import { get, post } from './api.js';
 import { dateTime } from './status.js';
 
 const KINDS = { report_overdue: '逾期未报', lagging: '进度滞后', critical: '严重滞后', missed: '逾期未完成', anomaly: '数据异常' };
-const LEVELS = { 1: '提醒', 2: '督办', 3: '通报' };
+// LEVELS are the escalation levels, lowest first; RANK colours them (older answers gave 1–3).
+const LEVELS = { reminder: '提醒', follow_up: '督办', briefing: '通报' };
+const RANK = { reminder: 1, follow_up: 2, briefing: 3, 1: 1, 2: 2, 3: 3 };
 const filter = { state: 'firing', kind: '', level: '' };
 
 // level is an alert level as a labelled tag.
 export function level(a) {
-  return h('span', { class: `level level-${a.level}` }, a.level_label || LEVELS[a.level] || a.level);
+  return h('span', { class: `level level-${RANK[a.level] || 1}`, 'data-level': a.level }, a.level_label || LEVELS[a.level] || a.level);
 }
 
 // alertList is a compact list of alerts for a detail panel.
@@ -19,7 +21,8 @@ export function alertList(alerts) {
     h('div', { class: 'head' }, level(a), h('span', { class: 'name' }, a.kind_label || KINDS[a.kind] || a.kind),
       h('span', { class: 'muted' }, a.unit_name || a.unit || ''), a.state === 'resolved' ? h('span', { class: 'muted' }, '已解除') : null),
     h('div', { class: 'sub' }, a.reason || ''),
-    a.catch_up ? h('div', { class: 'sub' }, a.catch_up) : null)));
+    a.catch_up ? h('div', { class: 'sub' }, a.catch_up) : null,
+    a.acknowledged_by ? h('div', { class: 'sub' }, `${a.acknowledged_by} 已确认${a.ack_comment ? `:${a.ack_comment}` : ''}`) : null)));
 }
 
 // renderAlerts draws the alerts panel into el.
@@ -46,17 +49,17 @@ export async function renderAlerts(el, ctx) {
       return;
     }
     mount(list, h('p', { class: 'muted' }, `共 ${page.total ?? items.length} 条`), h('table', { class: 'grid', id: 'alerts-table' },
-      h('thead', {}, h('tr', {}, ['级别', '类型', '任务 / 事项', '单位', '说明', '首次触发', '状态', ''].map((c) => h('th', {}, c)))),
+      h('thead', {}, h('tr', {}, ['级别', '类型', '任务 / 事项', '单位', '说明', '逾期', '状态', ''].map((c) => h('th', {}, c)))),
       h('tbody', {}, items.map((a) => h('tr', { 'data-alert': a.id },
         h('td', {}, level(a)),
         h('td', {}, a.kind_label || KINDS[a.kind] || a.kind),
-        h('td', {}, a.task ? h('a', { href: '#', onclick: (e) => { e.preventDefault(); ctx.openTaskById(a.task); } }, a.task) : null, ' ', h('span', { class: 'muted' }, a.subject || '')),
+        h('td', {}, a.task ? h('a', { href: '#', onclick: (e) => { e.preventDefault(); ctx.openTaskById(a.task); } }, a.task) : null, ' ', h('span', { class: 'muted' }, a.name || a.subject || '')),
         h('td', {}, a.unit_name || a.unit || ''),
         h('td', {}, a.reason || '', a.catch_up ? h('div', { class: 'muted' }, a.catch_up) : null),
-        h('td', { class: 'num' }, dateTime(a.first_fired_at)),
+        h('td', { class: 'num' }, a.since ? `${a.since} 起` : '', a.overdue_workdays ? h('div', {}, `${a.overdue_workdays} 个工作日`) : null),
         h('td', {}, a.state === 'resolved' ? '已解除' : '未解除',
-          a.acknowledged_at ? h('div', { class: 'muted' }, `${a.acknowledged_by || ''} 已确认 ${dateTime(a.acknowledged_at)}`) : null),
-        h('td', {}, a.acknowledged_at ? null : h('button', { type: 'button', class: 'btn', onclick: (e) => ack(a, e.currentTarget) }, '确认')))))));
+          a.acknowledged_by ? h('div', { class: 'muted' }, `${a.acknowledged_by} 已确认 ${dateTime(a.acknowledged_at)}${a.ack_comment ? `:${a.ack_comment}` : ''}`) : null),
+        h('td', {}, a.acknowledged_by || a.state === 'resolved' ? null : h('button', { type: 'button', class: 'btn', onclick: (e) => ack(a, e.currentTarget) }, '确认')))))));
   }
 
   async function ack(a, btn) {

@@ -1,7 +1,7 @@
 // Unit ranking (单位排名) and a unit's scorecard.
 import { h, mount } from './dom.js';
 import { get } from './api.js';
-import { STATUSES, badge, pct } from './status.js';
+import { STATUSES, badge, pct, dateTime } from './status.js';
 
 // renderRanking draws the ranking answer into el; openUnit(id, name) opens a scorecard.
 export function renderRanking(el, page, openUnit) {
@@ -62,6 +62,6 @@ export async function renderScorecard(el, id, ctx) {
     (d.reports || []).length ? h('table', { class: 'grid' },
       h('thead', {}, h('tr', {}, ['期', '应报日期', '收到时间', '情况'].map((c) => h('th', {}, c)))),
       h('tbody', {}, d.reports.map((r) => h('tr', {},
-        h('td', {}, r.period), h('td', {}, r.due || '—'), h('td', {}, r.received_at ? r.received_at.replace('T', ' ').slice(0, 16) : '—'),
-        h('td', {}, { on_time: '按时', late: '逾期报送', missing: '未报送' }[r.state] || r.state))))) : h('p', { class: 'muted' }, '—')));
+        h('td', {}, r.period), h('td', {}, r.due || '—'), h('td', {}, r.received_at ? dateTime(r.received_at) : '—'),
+        h('td', {}, r.state_label || { on_time: '按时', late: '逾期报送', missing: '未报送' }[r.state] || r.state))))) : h('p', { class: 'muted' }, '—')));
 }

@@ -12,12 +12,15 @@ export function renderTimeline(el, tl, ctx) {
   const head = h('tr', {}, h('th', { class: 'task' }, '任务'),
     months.map((m) => h('th', { class: m === now ? 'now' : '' }, `${Number(m.slice(5))}月`)));
   const rows = [];
+  const perSection = new Map();
+  for (const r of tl.rows || []) perSection.set(r.section, (perSection.get(r.section) || 0) + 1);
   let section = null;
   for (const r of tl.rows || []) {
-    if (r.section && r.section !== section) {
-      section = r.section;
-      rows.push(h('tr', { class: 'part-row' }, h('th', { colspan: months.length + 1 }, section)));
+    // A section of several tasks gets a heading row; one named after its only task needs none.
+    if (r.section && r.section !== section && perSection.get(r.section) > 1) {
+      rows.push(h('tr', { class: 'part-row' }, h('th', { colspan: months.length + 1 }, r.section)));
     }
+    section = r.section;
     const byMonth = new Map();
     for (const mk of r.marks || []) {
       if (!byMonth.has(mk.month)) byMonth.set(mk.month, []);
@@ -27,15 +30,17 @@ export function renderTimeline(el, tl, ctx) {
       h('th', { class: 'task', title: r.title },
         h('a', { href: '#', onclick: (e) => { e.preventDefault(); ctx.openTaskById(r.task); } }, h('span', { class: 'tid' }, r.task), r.title.length > 14 ? `${r.title.slice(0, 14)}…` : r.title),
         ' ', badge(r.status, r.status_label)),
-      months.map((m) => h('td', { class: `month${m === now ? ' now' : ''}` }, (byMonth.get(m) || []).map((mk) => mark(mk, ctx))))));
+      months.map((m) => h('td', { class: `month${m === now ? ' now' : ''}${m < now ? ' past' : ''}` }, (byMonth.get(m) || []).map((mk) => mark(mk, ctx))))));
   }
   mount(el,
     h('div', { class: 'legend' }, h('strong', {}, '图例'),
       h('span', { class: 'mark t-milestone s-on_track' }, '正常推进·节点'),
       h('span', { class: 'mark t-checkpoint s-lagging' }, '进度滞后·检查点'),
       h('span', { class: 'mark t-due s-achieved' }, '已完成·到期'),
-      h('span', { class: 'muted' }, `红线所在月份为截至日期 ${tl.as_of || ''};点击标记查看详情。`)),
-    h('div', { class: 'timeline-wrap' }, h('table', { class: 'timeline', id: 'timeline' }, h('thead', {}, head), h('tbody', {}, rows))));
+      h('span', { class: 'muted' }, `红线所在月份为截至日期 ${tl.as_of || ''},灰底为已过月份;点击标记查看详情。`)),
+    h('div', { class: 'timeline-wrap' }, h('table', { class: 'timeline', id: 'timeline' },
+      h('colgroup', {}, h('col', { class: 'task' }), months.map(() => h('col', {}))),
+      h('thead', {}, head), h('tbody', {}, rows))));
 }
 
 function mark(mk, ctx) {

@@ -257,6 +257,19 @@ delivery: {max_attempts: 4, min_backoff: 2s}
 	if got := router.Route(a); len(got) != 0 {
 		t.Errorf("Route of a reminder = %v, want none", got)
 	}
+	// A group in a route stands for its members.
+	grouped, err := alert.ParseReceivers([]byte(`
+apiVersion: duban/v1
+kind: Receivers
+receivers: [{name: hook, type: webhook, url: "http://127.0.0.1:9/"}]
+routes: [{match: {unit: [各区]}, receivers: [hook]}]
+`), p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := alert.NewRouter(grouped).Route(a); len(got) != 1 {
+		t.Errorf("a route for the group 各区 does not match an alert of 南区: %v", got)
+	}
 	bad := `
 apiVersion: duban/v1
 kind: Receivers

@@ -160,8 +160,17 @@ func (d *deriver) reportDue(s plan.ReportSchedule, per plan.Period) (plan.Date, 
 
 // evaluations derives lagging, critical, missed and anomaly alerts.
 func (d *deriver) evaluations(evs []evaluate.Evaluation) {
+	rows := map[string]int{} // unit evaluations per subject
+	for _, ev := range evs {
+		if ev.UnitID != "" {
+			rows[ev.Indicator+ev.Milestone]++
+		}
+	}
 	for _, ev := range evs {
 		subject := ev.Indicator + ev.Milestone
+		// With a single row unit the city figure is that unit's figure: one
+		// alert (the city's, addressed to the task's leads) says it all.
+		single := ev.UnitID != "" && rows[subject] == 1
 		notify := []string{ev.UnitID}
 		if ev.UnitID == "" {
 			notify = d.leads(ev.Task)
@@ -176,7 +185,7 @@ func (d *deriver) evaluations(evs []evaluate.Evaluation) {
 		}
 		switch status {
 		case plan.Lagging, plan.Critical:
-			if !isInd {
+			if !isInd || single {
 				break
 			}
 			due, ok := d.reportDue(ind.Report, ev.Period)
@@ -192,6 +201,9 @@ func (d *deriver) evaluations(evs []evaluate.Evaluation) {
 			a.CatchUp = catchUp(ind, ev)
 			d.add(a)
 		case plan.Missed:
+			if single {
+				break
+			}
 			a := base
 			a.Kind = plan.AlertMissed
 			if isInd {

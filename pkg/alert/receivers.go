@@ -139,15 +139,21 @@ func ParseReceivers(b []byte, p *plan.Plan) (*Receivers, error) {
 				bad("routes[%d]: unknown receiver %q", i, n)
 			}
 		}
-		for k, u := range rt.Match.Unit {
-			if p == nil {
-				continue
+		if p != nil {
+			// Units by id; a group stands for itself and each of its members.
+			var ids []string
+			for _, u := range rt.Match.Unit {
+				unit, ok := p.Unit(u)
+				if !ok {
+					bad("routes[%d]: unknown unit %q", i, u)
+					continue
+				}
+				ids = append(ids, unit.ID)
+				if unit.Kind == plan.Group {
+					ids = append(ids, unit.Members...)
+				}
 			}
-			if unit, ok := p.Unit(u); ok {
-				r.Routes[i].Match.Unit[k] = unit.ID
-			} else {
-				bad("routes[%d]: unknown unit %q", i, u)
-			}
+			r.Routes[i].Match.Unit = ids
 		}
 		for k, l := range rt.Match.Level {
 			if lv, ok := plan.ParseLevel(l); ok {

@@ -290,10 +290,11 @@ fallback: office-mail
 	}
 	const (
 		southLate = "report_overdue|kiosk-services|south|2022-09"
-		missed    = "missed|2-implementation-plan|bureau|"
-		lagging   = "lagging|kiosk-services|south|"
-		critical  = "critical|kiosk-services|south|"
-		westLate  = "report_overdue|kiosk-services|west|2022-01"
+		// One lead unit: the city alert (to the task's lead) is the only one.
+		missed   = "missed|2-implementation-plan||"
+		lagging  = "lagging|kiosk-services|south|"
+		critical = "critical|kiosk-services|south|"
+		westLate = "report_overdue|kiosk-services|west|2022-01"
 	)
 	for _, w := range []want{
 		// 西区 has never filed: late from January, at 通报 from the first tick.
@@ -322,6 +323,7 @@ fallback: office-mail
 		{day(10, 19), critical, plan.Briefing, plan.Firing},
 		{day(10, 20), southLate, plan.FollowUp, plan.Resolved},
 		{day(10, 20), critical, plan.Briefing, plan.Resolved},
+		{day(10, 19), "missed|2-implementation-plan|bureau|", "", ""},
 		// The deliverable was due 30 Sep: missed from 1 Oct, counted across
 		// National Day (1–7 Oct) and its make-up days 8 and 9 Oct.
 		{day(9, 30), missed, "", ""},

@@ -41,6 +41,8 @@ func commands() map[string]command {
 		"alerts":   {"list the alerts firing as of a date", runAlerts},
 		"run-once": {"run every job of the supervision loop once, as of a date", runOnce},
 		"template": {"write the Excel template for a reporting unit", runTemplate},
+		"serve":    {"serve the JSON API, the dashboard and the supervision loop", runServe},
+		"token":    {"create, list and revoke API tokens (token create --role R [--unit U])", runToken},
 	}
 }
 

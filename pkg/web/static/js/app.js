@@ -6,7 +6,7 @@ import { renderTimeline, timelineFromBoard } from './timeline.js';
 import { renderRanking, renderScorecard } from './ranking.js';
 import { renderAlerts } from './alerts.js';
 import { renderUpload } from './upload.js';
-import { openTask, openIndicator, openMilestone, closeDetail, backDetail, refreshDetail } from './detail.js';
+import { openTask, openIndicator, openMilestone, openPanel, closeDetail, backDetail, refreshDetail } from './detail.js';
 import { disposeCharts } from './chart.js';
 
 const $ = (id) => document.getElementById(id);
@@ -18,13 +18,14 @@ let lastBoard = null;
 let serial = 0;
 
 // ctx is what views use to open details.
+// With push, the panel opens over the one showing, and 返回 goes back to it.
 const ctx = {
-  openTaskById(id) {
+  openTaskById(id, push) {
     const t = findTask(id);
-    openTask(t ? t.t : { id }, t && t.part, t && t.section);
+    openTask(t ? t.t : { id }, t && t.part, t && t.section, push);
   },
-  openIndicator: (id) => openIndicator(id, false),
-  openMilestone: (id) => openMilestone(id, false),
+  openIndicator: (id, push) => openIndicator(id, !!push),
+  openMilestone: (id, push) => openMilestone(id, !!push),
 };
 
 function findTask(id) {
@@ -102,13 +103,7 @@ async function render() {
 }
 
 function openUnit(id, name) {
-  // A scorecard is a panel like a task's.
-  const drawer = $('drawer');
-  drawer.hidden = false;
-  $('drawer-title').textContent = `单位成绩单 ${name || id}`;
-  $('drawer-back').hidden = true;
-  mount($('drawer-body'), h('p', { class: 'loading' }, '正在读取…'));
-  renderScorecard($('drawer-body'), id, ctx);
+  openPanel(`单位成绩单 ${name || id}`, (el) => renderScorecard(el, id, ctx), false);
 }
 
 function showBoardHeader(board) {
@@ -179,6 +174,7 @@ function wire() {
       start();
       return;
     }
+    if (view.dataset.view !== currentView()) closeDetail();
     render();
   });
   window.addEventListener('duban:unauthorized', () => showLogin('令牌无效或已撤销,请重新输入。'));

@@ -9,7 +9,12 @@ const drawer = () => document.getElementById('drawer');
 const body = () => document.getElementById('drawer-body');
 const stack = [];
 
-// openDetail shows a panel; with push it stacks on the current one so that 返回 goes back to it.
+// openPanel shows a panel drawn by render(el); with push it stacks on the
+// current one so that 返回 goes back to it.
+export function openPanel(title, render, push) {
+  open(title, render, push);
+}
+
 function open(title, render, push) {
   if (!push) stack.length = 0;
   stack.push({ title, render });
@@ -52,7 +57,7 @@ function failed(el, e) {
 }
 
 // openTask shows a task; t is its board entry when known, else only {id}.
-export function openTask(t, part, section) {
+export function openTask(t, part, section, push) {
   open(`任务 ${t.id}`, async (el) => {
     let d;
     try {
@@ -81,7 +86,7 @@ export function openTask(t, part, section) {
         h('div', { class: 'head' }, badge(m.status, m.status_label), h('span', { class: 'name' }, m.deliverable)),
         h('div', { class: 'sub' }, m.due ? `时限 ${m.due}。` : '', m.reason))))] : null,
       h('h3', {}, '预警'), d.alerts ? alertList(d.alerts) : h('p', { class: 'muted' }, '—')));
-  }, false);
+  }, !!push);
 }
 
 function isPct(kind) {

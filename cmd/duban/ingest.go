@@ -13,6 +13,7 @@ import (
 
 	"github.com/duban-gov/duban/pkg/ingest"
 	"github.com/duban-gov/duban/pkg/plan"
+	"github.com/duban-gov/duban/pkg/scenario"
 	"github.com/duban-gov/duban/pkg/store"
 )
 
@@ -27,6 +28,8 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	submitter := fs.String("submitter", "", "who is sending the files, for the record")
 	format := fs.String("format", "text", "output: text (for people) or json")
 	maxBytes := fs.Int64("max-bytes", ingest.DefaultMaxBytes, "the largest file accepted, in bytes")
+	quiet := fs.Bool("quiet", false, "text: print only rejected files and a summary")
+	receivedText := fs.String("received", "", "when the files were received: a time, or a date for the end of that day (default: now); for loading past months' files so that any day can be replayed")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -54,34 +57,46 @@ func runIngest(ctx context.Context, args []string, stdout, stderr io.Writer) err
 			return exitError{2, fmt.Errorf("duban ingest: unknown unit %q", *unit)}
 		}
 	}
+	received := time.Now().In(p.Location)
+	if *receivedText != "" {
+		if received, err = scenario.ParseAsOf(*receivedText, p.Location); err != nil {
+			return exitError{2, fmt.Errorf("duban ingest: --received: %w", err)}
+		}
+	}
 	db, err := store.Open(*dbPath)
 	if err != nil {
 		return exitError{2, fmt.Errorf("duban ingest: %w", err)}
 	}
 	defer db.Close()
 
-	rejected := 0
+	rejected, accepted := 0, 0
 	enc := json.NewEncoder(stdout)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
 	for _, path := range fs.Args() {
 		sub, err := ingest.Ingest(ctx, p, db, path, ingest.Options{
 			Unit: *unit, Submitter: *submitter, Source: "cli", FileName: filepath.Base(path),
-			Now: time.Now().In(p.Location), RawDir: raw, MaxBytes: *maxBytes,
+			Now: received, RawDir: raw, MaxBytes: *maxBytes,
 		})
 		if err != nil {
 			return exitError{2, fmt.Errorf("duban ingest: %s: %w", path, err)}
 		}
 		if sub.Outcome != plan.Accepted {
 			rejected++
+		} else {
+			accepted++
 		}
-		if *format == "json" {
+		switch {
+		case *format == "json":
 			if err := enc.Encode(sub); err != nil {
 				return exitError{2, err}
 			}
-			continue
+		case !*quiet || sub.Outcome != plan.Accepted:
+			printSubmission(stdout, p, path, sub)
 		}
-		printSubmission(stdout, p, path, sub)
+	}
+	if *quiet && *format == "text" {
+		fmt.Fprintf(stdout, "已接收 %d 个文件,退回 %d 个\n", accepted, rejected)
 	}
 	if rejected > 0 {
 		return exitError{1, errors.New("")}

@@ -75,7 +75,9 @@ export function renderBoard(el, board, openTask) {
         body.appendChild(h('div', { class: 'section' }, h('div', { class: 'section-title', title: s.section }, s.section), h('div', { class: 'section-cells' }, sc)));
       }
     }
-    map.appendChild(h('section', { class: 'part', 'aria-label': p.part },
+    // A part of a few tasks, one to a section, shares a row with its neighbour on a wide screen.
+    const wide = count > 6 || (p.sections || []).some((s) => (s.tasks || []).length > 1);
+    map.appendChild(h('section', { class: `part${wide ? ' wide' : ''}`, 'aria-label': p.part },
       h('div', { class: 'part-title' }, p.part, h('span', { class: 'count' }, `${count} 项任务`)), body));
   }
   mount(el, strip, toolbar, map);

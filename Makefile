@@ -25,12 +25,19 @@ $(WEB)/static/vendor/echarts.min.js: $(WEB)/node_modules/.package-lock.json
 	@if [ -f $(WEB)/node_modules/echarts/dist/echarts.min.js ]; then \
 		cp $(WEB)/node_modules/echarts/dist/echarts.min.js $@; fi
 
-# demo: a fresh SQLite database, the shipped fixtures ingested, the plan evaluated as of $(AS_OF).
+# demo: a fresh SQLite database, the shipped fixtures ingested (each month's files received on the
+# 3rd of the month after, before every due day), then the service with its clock stopped at
+# $(AS_OF): the dashboard at http://localhost:8080, the address with an admin token in the log.
 demo: build
 	rm -rf var/demo && mkdir -p var/demo
 	$(BIN) rules check $(PLAN)
-	$(BIN) ingest --plan $(PLAN) --db $(DEMO_DB) --quiet fixtures/submissions/*/*.xlsx
+	@for m in 01 02 03 04 05 06 07 08 09; do \
+		next=$$(printf '%02d' $$(expr $$m + 1)); \
+		$(BIN) ingest --plan $(PLAN) --db $(DEMO_DB) --data var/demo/raw --quiet \
+			--received "2022-$$next-03 10:00" fixtures/submissions/2022-$$m/*.xlsx || exit $$?; \
+	done
 	$(BIN) eval --plan $(PLAN) --db $(DEMO_DB) --as-of $(AS_OF)
+	$(BIN) serve --demo --db $(DEMO_DB) --data var/demo --plan $(PLAN) --as-of $(AS_OF)
 
 # test: every test on SQLite; the store suite again on PostgreSQL when DUBAN_TEST_POSTGRES
 # names one (.ci/run starts a server and sets it); short fuzz runs; the plan's rule tests.

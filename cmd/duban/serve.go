@@ -222,6 +222,13 @@ func (m *Main) Run(ctx context.Context) error {
 			return ingest.Ingest(ctx, p, m.DB, path, ingest.Options{Unit: u.Unit, Submitter: u.Submitter,
 				Source: "upload", FileName: u.FileName, Now: u.Now, RawDir: rawDir, MaxBytes: u.MaxBytes})
 		},
+		FileUnit: func(ctx context.Context, p *plan.Plan, path string) (string, error) {
+			res, err := ingest.Read(ctx, p, path, ingest.Options{MaxBytes: c.MaxUpload, Now: m.now()}, nil)
+			if err != nil {
+				return "", err
+			}
+			return res.Unit, nil
+		},
 		Reloaded: func(p *plan.Plan, gen int64) { m.restartLoop(p) },
 	}
 	app := m.Server.App()

@@ -190,8 +190,20 @@ func TestServeEndToEnd(t *testing.T) {
 			t.Fatalf("create token %d %s", status, b)
 		}
 		status, sub := upload(t, tok.Token, "../../fixtures/submissions/2022-09/duanzhou.xlsx")
-		if status == 201 || status == 200 || sub["outcome"] == "accepted" {
-			t.Fatalf("reporter of 市医保局 uploading 端州区's file: %d %v", status, sub)
+		if status != 403 {
+			t.Fatalf("reporter of 市医保局 uploading 端州区's file: %d %v, want 403", status, sub)
+		}
+		var page struct {
+			Items []struct {
+				FileName string `json:"file_name"`
+			}
+		}
+		_, b = call(t, "GET", "/api/v1/submissions?limit=1000", admin, nil, "")
+		json.Unmarshal(b, &page)
+		for _, s := range page.Items {
+			if s.FileName == "duanzhou.xlsx" {
+				t.Errorf("the refused file was recorded: %s", b)
+			}
 		}
 		if status, _ := call(t, "GET", "/api/v1/audit", tok.Token, nil, ""); status != 403 {
 			t.Errorf("reporter reads the audit log: %d, want 403", status)

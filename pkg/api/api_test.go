@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -99,6 +100,13 @@ func newEnv(t *testing.T, maxUpload int64) *env {
 
 	e.srv = &api.Server{Plans: plans, DB: db, Alerts: db, Now: func() time.Time { return now },
 		MaxUpload: maxUpload, UploadDir: filepath.Join(dir, "uploads"), Template: ingest.Template,
+		FileUnit: func(ctx context.Context, p *plan.Plan, path string) (string, error) {
+			res, err := ingest.Read(ctx, p, path, ingest.Options{Now: now}, nil)
+			if err != nil {
+				return "", err
+			}
+			return res.Unit, nil
+		},
 		Ingest: func(ctx context.Context, p *plan.Plan, path string, u api.Upload) (*plan.Submission, error) {
 			return ingest.Ingest(ctx, p, db, path, ingest.Options{Unit: u.Unit, Submitter: u.Submitter, Source: "upload",
 				FileName: u.FileName, Now: u.Now, RawDir: filepath.Join(dir, "raw"), MaxBytes: u.MaxBytes})
@@ -267,6 +275,8 @@ func TestReporterStaysInItsUnit(t *testing.T) {
 		{"another unit's submission", request{"GET", "/api/v1/submissions/" + itoa(other.ID), nil}, 403},
 		{"another unit's template", request{"GET", "/api/v1/templates/duanzhou", nil}, 403},
 		{"another unit's alerts", request{"GET", "/api/v1/alerts?unit=guangning", nil}, 403},
+		{"another unit's file", request{"POST", "/api/v1/submissions",
+			fileBody(nil, "duanzhou.xlsx", mustRead(t, "../../fixtures/submissions/2022-09/duanzhou.xlsx"))}, 403},
 		{"its own template", request{"GET", "/api/v1/templates/市医保局", nil}, 200},
 	}
 	for _, tt := range tests {
@@ -295,7 +305,7 @@ func TestReporterStaysInItsUnit(t *testing.T) {
 		Items []store.AuditEntry
 	}
 	json.Unmarshal(body, &audit)
-	if len(audit.Items) != 1 || audit.Items[0].Status != 403 || audit.Items[0].Actor != "reporter" || audit.Items[0].Remote == "" {
+	if len(audit.Items) != 2 || audit.Items[0].Status != 403 || audit.Items[0].Actor != "reporter" || audit.Items[0].Remote == "" {
 		t.Errorf("audit of the refused upload: %s", body)
 	}
 }
@@ -336,3 +346,12 @@ func TestErrorsAreJSON(t *testing.T) {
 }
 
 func itoa(i int64) string { return strconv.FormatInt(i, 10) }
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

@@ -167,7 +167,7 @@ func (s *Server) touch(ctx context.Context, id int64) {
 	now := s.Now()
 	s.touchMu.Lock()
 	last, seen := s.touched[id]
-	if seen && now.Sub(last) < time.Minute && now.After(last) {
+	if seen && now.Sub(last) < time.Minute && !now.Before(last) {
 		s.touchMu.Unlock()
 		return
 	}

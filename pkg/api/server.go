@@ -39,6 +39,10 @@ type Upload struct {
 // not be read at all (the file is not the problem).
 type IngestFunc func(ctx context.Context, p *plan.Plan, path string, u Upload) (*plan.Submission, error)
 
+// FileUnitFunc reads, without saving anything, the unit a file says it is
+// for (its template's unit); "" when it does not say.
+type FileUnitFunc func(ctx context.Context, p *plan.Plan, path string) (string, error)
+
 // TemplateFunc writes the Excel template of a unit for a period.
 type TemplateFunc func(p *plan.Plan, unitID string, period plan.Period, w io.Writer) error
 
@@ -56,6 +60,7 @@ type Server struct {
 	DB        *store.DB
 	Alerts    AlertStore   // nil: no alerts (an empty list; ack and silence find nothing)
 	Ingest    IngestFunc   // nil: uploads answer 500
+	FileUnit  FileUnitFunc // nil: a reporter's file for another unit is left to ingest to reject
 	Template  TemplateFunc // nil: templates answer 500
 	Web       http.Handler // the dashboard at /; nil: a placeholder page
 	Logger    *slog.Logger

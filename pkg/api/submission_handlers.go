@@ -142,6 +142,14 @@ func (s *Server) handleUpload(c *fiber.Ctx) error {
 		return err
 	}
 
+	if who.Role == Reporter && s.FileUnit != nil {
+		// Refuse another unit's file before anything of it is recorded.
+		if fileUnit, err := s.FileUnit(ctx, p, path); err == nil && fileUnit != "" && fileUnit != who.Unit {
+			setAudit(c, "", fmt.Sprintf("%s for %s", name, fileUnit))
+			return plan.Errorf(plan.EFORBIDDEN, "无权限:文件「%s」是「%s」的报表,填报员只能报送本单位(%s)的数据",
+				name, p.UnitName(fileUnit), p.UnitName(who.Unit))
+		}
+	}
 	sub, err := s.Ingest(ctx, p, path, Upload{Unit: unitID, Submitter: who.Name, FileName: name, Now: s.Now(), MaxBytes: s.MaxUpload})
 	if err != nil {
 		s.Metrics.ObserveIngest("upload", "error")

@@ -308,9 +308,17 @@ func (b *book) lagging(p *plan.Plan, evs []evaluate.Evaluation, day plan.Date) e
 		unit string
 		ev   evaluate.Evaluation
 	}
+	// A subject with a single row unit says the same thing for the city and
+	// for that unit: list it once, under the unit.
+	rows := map[string]int{}
+	for _, ev := range evs {
+		if ev.UnitID != "" {
+			rows[ev.Indicator+ev.Milestone]++
+		}
+	}
 	var lines []line
 	for _, ev := range evs {
-		if !laggingStatuses[ev.Status] {
+		if !laggingStatuses[ev.Status] || ev.UnitID == "" && rows[ev.Indicator+ev.Milestone] == 1 {
 			continue
 		}
 		unit := ev.Unit

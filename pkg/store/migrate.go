@@ -175,6 +175,29 @@ func migrations() []migration {
 			`CREATE INDEX audit_log_actor ON audit_log (actor, id)`,
 			`CREATE INDEX audit_log_action ON audit_log (action, id)`,
 		}},
+		{4, "leases and job runs", []string{
+			// A named lease says which replica runs the scheduled jobs; token
+			// grows by one each time the lease changes hands (or lapses and is taken again).
+			`CREATE TABLE leases (
+				name TEXT PRIMARY KEY,
+				holder TEXT NOT NULL,
+				token BIGINT NOT NULL,
+				acquired_at {{timestamp}} NOT NULL,
+				renewed_at {{timestamp}} NOT NULL,
+				expires_at {{timestamp}} NOT NULL
+			)`,
+			// One row per job and tick: a tick's job runs once, whichever replica runs it.
+			`CREATE TABLE job_runs (
+				id {{id}},
+				lease TEXT NOT NULL,
+				job TEXT NOT NULL,
+				tick {{timestamp}} NOT NULL,
+				holder TEXT NOT NULL,
+				token BIGINT NOT NULL,
+				started_at {{timestamp}} NOT NULL
+			)`,
+			`CREATE UNIQUE INDEX job_runs_tick ON job_runs (lease, job, tick)`,
+		}},
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"sort"
 	"time"
 
 	"gorm.io/gorm"
@@ -98,10 +99,16 @@ func (db *DB) Enqueue(ctx context.Context, planID string, ns ...plan.Notificatio
 }
 
 // ClaimNotifications claims up to limit pending notifications due at now for
-// one sender, with a single UPDATE, so that no two senders (or a sender and
-// its own restart) hold the same row. A claim older than lease is taken to
-// belong to a sender that died mid-send, and may be claimed again: receivers
-// then see the same idempotency key twice, never a lost notification.
+// one sender, so that no two senders (or a sender and its own restart) hold
+// the same row. A claim older than lease is taken to belong to a sender that
+// died mid-send, and may be claimed again: receivers then see the same
+// idempotency key twice, never a lost notification.
+//
+// On PostgreSQL, where several replicas' senders claim at once, the rows are
+// picked with FOR UPDATE SKIP LOCKED: each sender locks the rows it picks and
+// passes over those another is picking, so concurrent claims neither wait for
+// each other nor come back empty while due rows remain. On SQLite the single
+// writer makes one UPDATE exclusive by itself.
 func (db *DB) ClaimNotifications(ctx context.Context, sender string, now time.Time, lease time.Duration, limit int) ([]plan.Notification, error) {
 	if limit <= 0 {
 		limit = 100
@@ -113,18 +120,36 @@ func (db *DB) ClaimNotifications(ctx context.Context, sender string, now time.Ti
 	claim := sender + "/" + hex.EncodeToString(b)
 	at, stale := utc(now), utc(now.Add(-lease))
 	free := `state = 'pending' AND (claimed_by IS NULL OR claimed_at < ?)`
-	err := db.w.WithContext(ctx).Exec(`UPDATE outbox SET claimed_by = ?, claimed_at = ?
-		WHERE `+free+` AND id IN (
-			SELECT id FROM outbox WHERE `+free+` AND next_attempt_at <= ?
-			ORDER BY next_attempt_at, id LIMIT ?)`,
-		claim, at, stale, stale, at, limit).Error
-	if err != nil {
-		return nil, fmt.Errorf("claim notifications: %w", err)
-	}
 	var rows []outboxRow
-	if err := db.w.WithContext(ctx).Where("claimed_by = ? AND state = 'pending'", claim).
-		Order("next_attempt_at, id").Find(&rows).Error; err != nil {
-		return nil, fmt.Errorf("read claimed notifications: %w", err)
+	if db.dialect == Postgres {
+		err := db.w.WithContext(ctx).Raw(`UPDATE outbox SET claimed_by = ?, claimed_at = ?
+			WHERE `+free+` AND id IN (
+				SELECT id FROM outbox WHERE `+free+` AND next_attempt_at <= ?
+				ORDER BY next_attempt_at, id LIMIT ? FOR UPDATE SKIP LOCKED)
+			RETURNING *`,
+			claim, at, stale, stale, at, limit).Scan(&rows).Error
+		if err != nil {
+			return nil, fmt.Errorf("claim notifications: %w", err)
+		}
+		sort.Slice(rows, func(i, j int) bool {
+			if !rows[i].NextAttemptAt.Equal(rows[j].NextAttemptAt) {
+				return rows[i].NextAttemptAt.Before(rows[j].NextAttemptAt)
+			}
+			return rows[i].ID < rows[j].ID
+		})
+	} else {
+		err := db.w.WithContext(ctx).Exec(`UPDATE outbox SET claimed_by = ?, claimed_at = ?
+			WHERE `+free+` AND id IN (
+				SELECT id FROM outbox WHERE `+free+` AND next_attempt_at <= ?
+				ORDER BY next_attempt_at, id LIMIT ?)`,
+			claim, at, stale, stale, at, limit).Error
+		if err != nil {
+			return nil, fmt.Errorf("claim notifications: %w", err)
+		}
+		if err := db.w.WithContext(ctx).Where("claimed_by = ? AND state = 'pending'", claim).
+			Order("next_attempt_at, id").Find(&rows).Error; err != nil {
+			return nil, fmt.Errorf("read claimed notifications: %w", err)
+		}
 	}
 	out := make([]plan.Notification, len(rows))
 	for i, r := range rows {

@@ -43,6 +43,7 @@ func commands() map[string]command {
 		"template": {"write the Excel template for a reporting unit", runTemplate},
 		"serve":    {"serve the JSON API, the dashboard and the supervision loop", runServe},
 		"token":    {"create, list and revoke API tokens (token create --role R [--unit U])", runToken},
+		"backup":   {"copy the SQLite database while the service runs", runBackup},
 	}
 }
 

@@ -109,7 +109,7 @@ func printTable(w io.Writer, p *plan.Plan, evs []evaluate.Evaluation, asOf time.
 			task = ""
 		}
 		rows = append(rows, []string{task, subject, who, status,
-			figure(ev, ev.Actual), figure(ev, ev.Expected), target(ev), percent(ev.Progress), ev.Reason})
+			actual(ev), figure(ev, ev.Expected), target(p, ev), percent(ev.Progress), ev.Reason})
 	}
 	for _, line := range align(rows) {
 		fmt.Fprintln(w, strings.TrimRight(line, " "))
@@ -123,6 +123,21 @@ func printTable(w io.Writer, p *plan.Plan, evs []evaluate.Evaluation, asOf time.
 	fmt.Fprintf(w, "\n合计: %s\n", strings.Join(parts, ", "))
 }
 
+// actual is the figure reached; for a milestone, its state and date.
+func actual(ev evaluate.Evaluation) string {
+	if ev.Milestone == "" {
+		return figure(ev, ev.Actual)
+	}
+	switch {
+	case ev.State == "":
+		return "-"
+	case ev.Date.IsZero():
+		return ev.State.Label()
+	}
+	return ev.State.Label() + " " + ev.Date.String()
+}
+
+// figure is a number for people.
 func figure(ev evaluate.Evaluation, v *float64) string {
 	if v == nil || ev.Milestone != "" {
 		return "-"
@@ -130,9 +145,10 @@ func figure(ev evaluate.Evaluation, v *float64) string {
 	return evaluate.FormatValue(plan.Kind(ev.Kind), ev.Measure, *v)
 }
 
-func target(ev evaluate.Evaluation) string {
-	if ev.Milestone != "" {
-		return ev.Date.String()
+// target is the comparator and figure, or a milestone's due date.
+func target(p *plan.Plan, ev evaluate.Evaluation) string {
+	if m, ok := p.Milestone(ev.Milestone); ok {
+		return "截止" + m.Due.String()
 	}
 	if ev.Target == nil {
 		return "-"

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"time"
+
+	"github.com/robfig/cron/v3"
 
 	"github.com/duban-gov/duban/pkg/alert"
 	"github.com/duban-gov/duban/pkg/evaluate"
@@ -54,6 +57,10 @@ type Config struct {
 	Schedules Schedules
 	// RepeatWorkdays is how often, in working days, a firing alert is notified again (default 5).
 	RepeatWorkdays int
+	// Lease is how long the scheduler lease lasts unrenewed, which bounds how
+	// long the jobs wait for another replica when the one running them dies
+	// (default 30s, or DUBAN_LEASE).
+	Lease time.Duration
 }
 
 // Service is the supervision loop for one plan. Its jobs can be called
@@ -69,13 +76,24 @@ type Service struct {
 	Log    *slog.Logger
 	Config Config
 
-	mu    sync.Mutex // one inbox scan at a time
-	inbox *inbox
+	// Leader decides whether this replica runs the scheduled jobs; New sets
+	// one when the store keeps leases. nil: every tick runs here.
+	Leader *Leader
+
+	mu      sync.Mutex // one inbox scan at a time
+	inbox   *inbox
+	jobs    map[string]*sync.Mutex // one run of each job at a time, ticks and catch-ups alike
+	envErrs []error                // bad environment overrides, logged by Start
+	wg      sync.WaitGroup         // the lease loop and catch-ups started by Start
 }
 
 // New makes a service with the defaults: ingest.Ingest into st, the wall
-// clock, no receivers.
+// clock, no receivers. DUBAN_LEASE and DUBAN_SCHEDULES in the environment
+// override cfg (see fromEnv). When st keeps leases (*store.DB does) the
+// service elects itself, or not, to run the scheduled jobs among the replicas
+// sharing the database.
 func New(p *plan.Plan, st Store, cfg Config) *Service {
+	envErrs := fromEnv(&cfg, os.Getenv)
 	if cfg.Settle <= 0 {
 		cfg.Settle = DefaultSettle
 	}
@@ -84,7 +102,14 @@ func New(p *plan.Plan, st Store, cfg Config) *Service {
 	}
 	s := &Service{
 		Plan: p, Store: st, Router: alert.NewRouter(nil), Now: time.Now, Config: cfg,
-		Log: slog.New(slog.DiscardHandler),
+		Log: slog.New(slog.DiscardHandler), envErrs: envErrs,
+		jobs: map[string]*sync.Mutex{},
+	}
+	for _, name := range jobNames {
+		s.jobs[name] = &sync.Mutex{}
+	}
+	if ls, ok := st.(LeaseStore); ok {
+		s.Leader = NewLeader(ls, "schedule:"+p.ID, cfg.Lease)
 	}
 	s.Ingest = func(ctx context.Context, path string, opt ingest.Options) (*plan.Submission, error) {
 		return ingest.Ingest(ctx, p, st, path, opt)
@@ -187,30 +212,79 @@ func (s *Service) RunOnce(ctx context.Context, now time.Time) (Report, error) {
 	return r, nil
 }
 
+// jobNames are the scheduled jobs, in the order a catch-up runs them.
+var jobNames = []string{"inbox", "evaluate", "alerts", "deliver"}
+
 // Start catches up once — one run of every job as of Now, however many
 // ticks were missed while the process was down — then puts the jobs on the
-// ticker and starts it. Stop the ticker to stop the loop.
+// ticker and starts it. Stop the ticker, then cancel ctx, to stop the loop;
+// Wait returns when the lease is released.
+//
+// With a Leader, the catch-up and every tick run only while this replica
+// holds the lease, and a tick's job only if no replica has run it for that
+// tick. A replica that takes the lease over catches up at once.
 func (s *Service) Start(ctx context.Context, t Ticker) error {
-	if _, err := s.RunOnce(ctx, s.Now()); err != nil {
-		s.Log.Error("catch-up run failed", "err", err)
+	for _, err := range s.envErrs {
+		s.Log.Warn("ignoring an environment setting", "err", err)
+	}
+	l := s.Leader
+	if l != nil {
+		if l.Log == nil {
+			l.Log = s.Log
+		}
+		held, _, err := l.Renew(ctx)
+		switch {
+		case err != nil:
+			s.Log.Error("take the scheduler lease", "err", err)
+		case !held:
+			s.Log.Info("another replica runs the scheduled jobs; this one stands by", "lease", l.Name)
+		}
+		if term := l.Term(); held && term != nil {
+			s.catchUp(term)
+		}
+	} else {
+		s.catchUp(ctx)
 	}
 	sc := s.Config.Schedules
 	jobs := []struct {
 		name, spec string
-		run        func() error
+		run        func(ctx context.Context) error
 	}{
-		{"inbox", sc.Inbox, func() error { _, err := s.ScanInbox(ctx, s.Now()); return err }},
-		{"evaluate", sc.Evaluate, func() error { _, err := s.Evaluate(ctx, s.Now()); return err }},
-		{"alerts", sc.Alerts, func() error { _, err := s.Alerts(ctx, s.Now()); return err }},
-		{"deliver", sc.Deliver, func() error { _, err := s.Deliver(ctx); return err }},
+		{"inbox", sc.Inbox, func(ctx context.Context) error { _, err := s.ScanInbox(ctx, s.Now()); return err }},
+		{"evaluate", sc.Evaluate, func(ctx context.Context) error { _, err := s.Evaluate(ctx, s.Now()); return err }},
+		{"alerts", sc.Alerts, func(ctx context.Context) error { _, err := s.Alerts(ctx, s.Now()); return err }},
+		{"deliver", sc.Deliver, func(ctx context.Context) error { _, err := s.Deliver(ctx); return err }},
+	}
+	loc := s.Plan.Location
+	if loc == nil {
+		loc = time.UTC
 	}
 	for _, j := range jobs {
 		if j.spec == "" || j.name == "inbox" && s.inbox.dir == "" {
 			continue
 		}
-		run, name := j.run, j.name
-		err := t.Schedule(name, j.spec, func() {
-			if err := run(); err != nil && !errors.Is(err, context.Canceled) {
+		sched, err := cron.ParseStandard(j.spec)
+		if err != nil {
+			return fmt.Errorf("schedule %s %q: %w", j.name, j.spec, err)
+		}
+		run, name, mu := j.run, j.name, s.jobs[j.name]
+		err = t.Schedule(name, j.spec, func() {
+			if !mu.TryLock() {
+				return // a catch-up is running it
+			}
+			defer mu.Unlock()
+			jctx := ctx
+			if l != nil {
+				c, ok, err := l.Begin(name, tickOf(sched, l.Clock().In(loc)))
+				if err != nil && ctx.Err() == nil {
+					s.Log.Warn("record the job's run", "job", name, "err", err)
+				}
+				if !ok {
+					return
+				}
+				jctx = c
+			}
+			if err := run(jctx); err != nil && !errors.Is(err, context.Canceled) {
 				s.Log.Error("job failed", "job", name, "err", err)
 			}
 		})
@@ -219,5 +293,38 @@ func (s *Service) Start(ctx context.Context, t Ticker) error {
 		}
 	}
 	t.Start()
+	if l != nil {
+		s.wg.Add(1)
+		go func() {
+			defer s.wg.Done()
+			l.loop(ctx, &s.wg, s.catchUp)
+		}()
+	}
 	return nil
 }
+
+// catchUp runs every job once as of Now, holding each job's lock so that no
+// tick of it runs meanwhile; with a Leader, only if no catch-up has run this second.
+func (s *Service) catchUp(ctx context.Context) {
+	if l := s.Leader; l != nil {
+		c, ok, err := l.Begin("catch-up", l.Clock().Truncate(time.Second))
+		if err != nil {
+			s.Log.Warn("record the catch-up run", "err", err)
+		}
+		if !ok {
+			return
+		}
+		ctx = c
+	}
+	for _, name := range jobNames {
+		s.jobs[name].Lock()
+		defer s.jobs[name].Unlock()
+	}
+	if _, err := s.RunOnce(ctx, s.Now()); err != nil && !errors.Is(err, context.Canceled) {
+		s.Log.Error("catch-up run failed", "err", err)
+	}
+}
+
+// Wait returns once the loop Start began has released the lease and its
+// catch-ups have returned, after ctx is cancelled.
+func (s *Service) Wait() { s.wg.Wait() }

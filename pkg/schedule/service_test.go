@@ -119,7 +119,7 @@ func (f *fakeTicker) Stop() context.Context { return context.Background() }
 // TestStartCatchesUpOnce: after a long downtime the service runs its jobs
 // once as of now, not once per missed tick, then hands them to the ticker.
 func TestStartCatchesUpOnce(t *testing.T) {
-	ctx := context.Background()
+	ctx, cancel := context.WithCancel(context.Background())
 	p := mustPlan(t)
 	db := mustStore(t)
 	now := time.Date(2022, 10, 17, 9, 0, 0, 0, p.Location)
@@ -129,6 +129,7 @@ func TestStartCatchesUpOnce(t *testing.T) {
 	if err := svc.Start(ctx, tk); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { cancel(); svc.Wait() })
 	snaps, err := db.Snapshots(ctx, p.ID)
 	if err != nil || len(snaps) != 1 || !snaps[0].AsOf.Equal(now) {
 		t.Fatalf("snapshots after start = %+v, %v; want one, as of now", snaps, err)

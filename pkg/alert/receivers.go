@@ -73,7 +73,7 @@ type Match struct {
 
 // Delivery sets the sender's retries.
 type Delivery struct {
-	MaxAttempts int           `yaml:"max_attempts"` // default 8
+	MaxAttempts int           `yaml:"max_attempts"` // default 16
 	MinBackoff  time.Duration `yaml:"min_backoff"`  // default 1s: the wait after the first failure
 	MaxBackoff  time.Duration `yaml:"max_backoff"`  // default 1h
 	Timeout     time.Duration `yaml:"timeout"`      // per attempt, default 10s

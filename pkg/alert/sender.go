@@ -18,9 +18,12 @@ type Outbox interface {
 	MarkDead(ctx context.Context, planID string, n plan.Notification, reason string, raised *plan.Alert, queue []plan.Notification) error
 }
 
-// Sender defaults.
+// Sender defaults. With them a receiver may be down for two hours at the
+// least (four at the most, as the jitter falls) before a notification is
+// given up on: the attempts wait 1 s, 2 s, 4 s … doubling to the one-hour
+// cap, each jittered to between half and all of it.
 const (
-	DefaultMaxAttempts = 8
+	DefaultMaxAttempts = 16
 	DefaultMinBackoff  = time.Second
 	DefaultMaxBackoff  = time.Hour
 	DefaultLease       = 5 * time.Minute

@@ -2,9 +2,13 @@ package store_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/duban-gov/duban/pkg/plan"
 	"github.com/duban-gov/duban/pkg/store"
@@ -118,5 +122,71 @@ func TestMarkSentFailedDead(t *testing.T) {
 	next, ok, err := db.NextAttempt(ctx)
 	if err != nil || !ok || !next.Equal(t0) {
 		t.Errorf("NextAttempt = %v %v %v, want the fallback's %v", next, ok, err, t0)
+	}
+}
+
+// TestClaimSkipsLockedRows: on PostgreSQL a claim passes over rows another
+// replica's claim has locked, rather than waiting for them or returning
+// nothing, and gets them once they are free.
+func TestClaimSkipsLockedRows(t *testing.T) {
+	dsn := testDSN(t)
+	if !strings.HasPrefix(dsn, "postgres") {
+		t.Skip("FOR UPDATE SKIP LOCKED is the PostgreSQL claim; the PostgreSQL pass of make test runs this")
+	}
+	ctx := context.Background()
+	db := mustOpenDSN(t, dsn)
+	t0 := at(15, 9)
+	var ns []plan.Notification
+	for i := range 10 {
+		ns = append(ns, note(fmt.Sprintf("n%d", i), "k", t0))
+	}
+	if _, err := db.Enqueue(ctx, planID, ns...); err != nil {
+		t.Fatal(err)
+	}
+	conn, err := pgx.Connect(ctx, dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(ctx)
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	locked := map[string]bool{}
+	rows, err := tx.Query(ctx, "SELECT idempotency_key FROM outbox ORDER BY id LIMIT 4 FOR UPDATE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			t.Fatal(err)
+		}
+		locked[k] = true
+	}
+	if rows.Err() != nil || len(locked) != 4 {
+		t.Fatalf("locked %v (%v)", locked, rows.Err())
+	}
+	wait, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	got, err := db.ClaimNotifications(wait, "other", t0, time.Minute, 0)
+	if err != nil {
+		t.Fatalf("claim beside locked rows: %v", err)
+	}
+	if len(got) != 6 {
+		t.Errorf("claimed %d, want the 6 unlocked", len(got))
+	}
+	for i, n := range got {
+		if locked[n.Key] || n.ClaimedBy == "" || i > 0 && got[i-1].ID > n.ID {
+			t.Errorf("claimed %+v: locked elsewhere, unclaimed or out of order", n)
+		}
+	}
+	if err := tx.Rollback(ctx); err != nil {
+		t.Fatal(err)
+	}
+	rest, err := db.ClaimNotifications(ctx, "other", t0, time.Minute, 0)
+	if err != nil || len(rest) != 4 {
+		t.Errorf("after the lock is gone claimed %d, %v; want the other 4", len(rest), err)
 	}
 }

@@ -171,18 +171,8 @@ func (s *Server) handleGetIndicator(c *fiber.Ctx) error {
 	if !ok {
 		return plan.Errorf(plan.ENOTFOUND, "指标「%s」不存在", id)
 	}
-	out := indicatorDetail{Indicator: ind, Units: []evaluate.Evaluation{}}
-	for i := range v.evs {
-		ev := v.evs[i]
-		if ev.Indicator != id {
-			continue
-		}
-		if ev.UnitID == "" {
-			out.City = &ev
-		} else {
-			out.Units = append(out.Units, ev)
-		}
-	}
+	out := indicatorDetail{Indicator: ind}
+	out.City, out.Units = v.subject(id)
 	out.Series = evaluate.Series(v.p, ind, v.obs, v.asOf)
 	if out.Series == nil {
 		out.Series = []evaluate.Point{}
@@ -244,18 +234,8 @@ func (s *Server) handleGetMilestone(c *fiber.Ctx) error {
 	if !ok {
 		return plan.Errorf(plan.ENOTFOUND, "节点「%s」不存在", id)
 	}
-	out := milestoneDetail{Milestone: m, Units: []evaluate.Evaluation{}}
-	for i := range v.evs {
-		ev := v.evs[i]
-		if ev.Milestone != id {
-			continue
-		}
-		if ev.UnitID == "" {
-			out.City = &ev
-		} else {
-			out.Units = append(out.Units, ev)
-		}
-	}
+	out := milestoneDetail{Milestone: m}
+	out.City, out.Units = v.subject(id)
 	if out.Alerts, err = s.alertsWhere(c, v, func(a plan.Alert) bool { return a.Subject == id }); err != nil {
 		return err
 	}

@@ -53,6 +53,24 @@ func (v *view) city() map[string]*evaluate.Evaluation {
 	return out
 }
 
+// subject splits one indicator's or milestone's evaluations into the city
+// figure and the units' figures (never nil, so JSON shows []).
+func (v *view) subject(id string) (*evaluate.Evaluation, []evaluate.Evaluation) {
+	var city *evaluate.Evaluation
+	units := []evaluate.Evaluation{}
+	for i := range v.evs {
+		ev := &v.evs[i]
+		switch {
+		case ev.Indicator+ev.Milestone != id:
+		case ev.UnitID == "":
+			city = ev
+		default:
+			units = append(units, *ev)
+		}
+	}
+	return city, units
+}
+
 // tasks builds every task's view, in plan order.
 func (v *view) tasks() []taskView {
 	city := v.city()

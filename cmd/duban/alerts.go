@@ -13,7 +13,6 @@ import (
 
 	"github.com/duban-gov/duban/pkg/alert"
 	"github.com/duban-gov/duban/pkg/plan"
-	"github.com/duban-gov/duban/pkg/scenario"
 	"github.com/duban-gov/duban/pkg/schedule"
 	"github.com/duban-gov/duban/pkg/store"
 )
@@ -36,15 +35,9 @@ func runAlerts(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	case *format != "table" && *format != "json":
 		return exitError{2, fmt.Errorf("duban alerts: --format is table or json, not %q", *format)}
 	}
-	p, err := loadPlan(*planDir)
+	p, asOf, err := loadPlanAsOf(*planDir, *asOfText)
 	if err != nil {
 		return err
-	}
-	asOf := time.Now()
-	if *asOfText != "" {
-		if asOf, err = scenario.ParseAsOf(*asOfText, p.Location); err != nil {
-			return exitError{2, err}
-		}
 	}
 	db, err := store.Open(*dbPath)
 	if err != nil {
@@ -139,15 +132,9 @@ func runOnce(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	case *format != "text" && *format != "json":
 		return exitError{2, fmt.Errorf("duban run-once: --format is text or json, not %q", *format)}
 	}
-	p, err := loadPlan(*planDir)
+	p, asOf, err := loadPlanAsOf(*planDir, *asOfText)
 	if err != nil {
 		return err
-	}
-	asOf := time.Now()
-	if *asOfText != "" {
-		if asOf, err = scenario.ParseAsOf(*asOfText, p.Location); err != nil {
-			return exitError{2, err}
-		}
 	}
 	var recv *alert.Receivers
 	if *receiversFile != "" {

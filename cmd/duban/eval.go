@@ -34,15 +34,9 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if *obsFile != "" && *dbPath != "" {
 		return exitError{2, errors.New("duban eval: give --observations or --db, not both")}
 	}
-	p, err := loadPlan(*planDir)
+	p, asOf, err := loadPlanAsOf(*planDir, *asOfText)
 	if err != nil {
 		return err
-	}
-	asOf := time.Now().In(p.Location)
-	if *asOfText != "" {
-		if asOf, err = scenario.ParseAsOf(*asOfText, p.Location); err != nil {
-			return exitError{2, err}
-		}
 	}
 	var obs []plan.Observation
 	switch {
@@ -74,6 +68,23 @@ func runEval(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	useColor := *color == "always" || *color == "auto" && isTerminal(stdout) && os.Getenv("NO_COLOR") == ""
 	printTable(stdout, p, evs, asOf, *units, useColor)
 	return nil
+}
+
+// loadPlanAsOf loads a plan folder and reads an as-of time in its time zone:
+// a date is the end of that day, "" is now.
+func loadPlanAsOf(dir, asOfText string) (*plan.Plan, time.Time, error) {
+	p, err := loadPlan(dir)
+	if err != nil {
+		return nil, time.Time{}, err
+	}
+	if asOfText == "" {
+		return p, time.Now().In(p.Location), nil
+	}
+	asOf, err := scenario.ParseAsOf(asOfText, p.Location)
+	if err != nil {
+		return nil, time.Time{}, exitError{2, err}
+	}
+	return p, asOf, nil
 }
 
 // loadPlan loads a plan folder, turning its problems into exit status 1.

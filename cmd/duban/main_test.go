@@ -117,7 +117,7 @@ func TestEvalTable(t *testing.T) {
 }
 
 func TestHelp(t *testing.T) {
-	for _, cmd := range []string{"rules", "eval"} {
+	for cmd := range commands() {
 		code, _, errOut := runCLI(t, cmd, "--help")
 		if code != 0 || !strings.Contains(errOut, "usage: duban") {
 			t.Errorf("%s --help: exit %d, %q", cmd, code, errOut)

@@ -39,14 +39,18 @@ demo: build
 	$(BIN) eval --plan $(PLAN) --db $(DEMO_DB) --as-of $(AS_OF)
 	$(BIN) serve --demo --db $(DEMO_DB) --data var/demo --plan $(PLAN) --as-of $(AS_OF)
 
-# test: every test on SQLite; the store suite again on PostgreSQL when DUBAN_TEST_POSTGRES
-# names one (.ci/run starts a server and sets it); short fuzz runs; the plan's rule tests.
+# test: every test on SQLite; then, on PostgreSQL when DUBAN_TEST_POSTGRES names one (.ci/run starts
+# a server and sets it), the store suite, the scheduler's replica and fault tests, and two `duban serve`
+# replicas sharing one scheduler (CI fails without it); short fuzz runs; the plan's rule tests.
+PG_TESTS := ^(TestLeaderTakeover|TestWebhookDownForAnHour|TestTwoSendersDeliverEachOnce|TestReplicasShareOneScheduler)$$
 test: build
-	DUBAN_TEST_POSTGRES= $(GO) test -race -count=1 ./...
+	DUBAN_TEST_POSTGRES= $(GO) test -race -count=1 -skip '^TestReplicasShareOneScheduler$$' ./...
 	@if [ -n "$(DUBAN_TEST_POSTGRES)" ]; then \
-		echo "store suite on PostgreSQL"; \
-		$(GO) test -race -count=1 ./pkg/store/...; \
-	else echo "DUBAN_TEST_POSTGRES is not set: the PostgreSQL pass of the store suite did not run"; fi
+		echo "on PostgreSQL: the store suite, scheduler replicas and faults, two serve replicas"; \
+		$(GO) test -race -count=1 ./pkg/store/... && \
+		$(GO) test -race -count=1 -run '$(PG_TESTS)' ./pkg/schedule/ ./cmd/duban/; \
+	elif [ -n "$$CI" ]; then echo "CI without DUBAN_TEST_POSTGRES: the PostgreSQL and replica tests cannot run"; exit 1; \
+	else echo "DUBAN_TEST_POSTGRES is not set: the PostgreSQL pass (store suite, replicas) did not run"; fi
 	$(MAKE) fuzz FUZZTIME=5s
 	$(BIN) rules check $(PLAN)
 	$(BIN) rules test $(PLAN)/tests/*.yaml

@@ -15,8 +15,8 @@ import (
 )
 
 // LeaseStore is what leader election needs of the database; *store.DB
-// implements it with a lease row and a table of job runs (see store.AcquireLease
-// for why a row and not an advisory lock).
+// implements it with a lease row and a table of job runs (pkg/store/lease.go
+// says why a row and not a PostgreSQL advisory lock).
 type LeaseStore interface {
 	AcquireLease(ctx context.Context, name, holder string, ttl time.Duration) (token int64, held bool, err error)
 	ReleaseLease(ctx context.Context, name, holder string, token int64) error

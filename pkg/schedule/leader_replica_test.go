@@ -165,7 +165,7 @@ func startReplica(t *testing.T, ctx context.Context, p *plan.Plan, dsn, name str
 // back it does not run them again. Runs are counted where they happen (at
 // the outbox) and where they are recorded (job_runs): once per tick.
 func TestLeaderTakeover(t *testing.T) {
-	const lease = 600 * time.Millisecond
+	const lease = 2 * time.Second
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	p := mustPlan(t)

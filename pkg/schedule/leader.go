@@ -29,6 +29,7 @@ type LeaseStore interface {
 // holder that dies is replaced at most one lease plus one renewal interval
 // later: 40 s with the defaults, within the minute the operators were promised.
 const (
+	// DefaultLease is the lease when neither Config.Lease nor DUBAN_LEASE sets one.
 	DefaultLease = 30 * time.Second
 	// LeaseEnv names the environment variable that sets the lease, e.g. DUBAN_LEASE=5s.
 	LeaseEnv = "DUBAN_LEASE"

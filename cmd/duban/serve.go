@@ -66,6 +66,7 @@ type Main struct {
 
 // loop is the supervision loop for one plan generation.
 type loop struct {
+	svc    *schedule.Service
 	ticker schedule.Ticker
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -330,7 +331,7 @@ func (m *Main) startLoop(p *plan.Plan) error {
 	svc.Sender.Log = svc.Log
 
 	ctx, cancel := context.WithCancel(context.Background())
-	l := &loop{ticker: &meteredTicker{schedule.NewCron(p.Location, svc.Log), m.Server.Metrics}, cancel: cancel}
+	l := &loop{svc: svc, ticker: &meteredTicker{schedule.NewCron(p.Location, svc.Log), m.Server.Metrics}, cancel: cancel}
 	l.wg.Add(1)
 	go func() {
 		defer l.wg.Done()
@@ -373,6 +374,7 @@ func (m *Main) stopLoop(wait time.Duration) {
 		m.Logger.Warn("a job is still running; stopping without it")
 	}
 	l.cancel()
+	l.svc.Wait() // the lease is given up, so another replica takes over at once
 }
 
 // Close stops serving once the requests in flight are answered, stops the

@@ -1,13 +1,21 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
+	"github.com/duban-gov/duban/pkg/api"
 	"github.com/duban-gov/duban/pkg/plan"
 	"github.com/duban-gov/duban/pkg/store"
 )
@@ -160,4 +168,168 @@ func fileSize(path string) int64 {
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// TestConcurrentUploads sends 50 uploads at once through the API of a
+// service on a real SQLite file: ten copies of one file, twenty different
+// files for the same unit and period, ten copies of another unit's file and
+// ten other units' files. Every request is answered, none with a 5xx or
+// "database is locked"; identical bytes make one submission; and the figure
+// in force is that of the last accepted upload for the unit and period.
+func TestConcurrentUploads(t *testing.T) {
+	dir := t.TempDir()
+	m := &Main{Config: ServeConfig{Addr: "127.0.0.1:0", DataDir: dir, PlanDir: shippedPlan,
+		AsOf: "2022-10-15", Demo: true, Schedule: true}}
+	if err := m.Run(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { m.Close() })
+	ctx := context.Background()
+	reporter, _, err := api.CreateToken(ctx, m.DB, m.Plans.Plan(), "reporter", "市医保局", "", "test", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := &service{t: t, url: m.URL(), exited: make(chan struct{})}
+
+	const hospitalSheet = "15.5-实现线上移动支付的二级以上医院数"
+	type upload struct {
+		name    string
+		content []byte
+		token   string
+		figure  float64 // the hospital count of a 市医保局 file; 0 for others
+	}
+	var uploads []upload
+	same := fixtureVariant(t, "yibao.xlsx", hospitalSheet, "B4", 1)
+	for i := 0; i < 10; i++ {
+		tok := m.DemoToken
+		if i%2 == 1 {
+			tok = reporter
+		}
+		uploads = append(uploads, upload{"yibao.xlsx", same, tok, 1})
+	}
+	for k := 2; k <= 21; k++ {
+		tok := m.DemoToken
+		if k%2 == 1 {
+			tok = reporter
+		}
+		uploads = append(uploads, upload{fmt.Sprintf("yibao-%d.xlsx", k), fixtureVariant(t, "yibao.xlsx", hospitalSheet, "B4", k), tok, float64(k)})
+	}
+	duanzhou, err := os.ReadFile("../../fixtures/submissions/2022-09/duanzhou.xlsx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 10; i++ {
+		uploads = append(uploads, upload{"duanzhou.xlsx", duanzhou, m.DemoToken, 0})
+	}
+	for _, u := range []string{"caizheng", "canlian", "chengguan", "deqing", "dinghu", "fagai", "fengkai", "gaoxin", "gaoyao", "gongan"} {
+		b, err := os.ReadFile("../../fixtures/submissions/2022-09/" + u + ".xlsx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		uploads = append(uploads, upload{u + ".xlsx", b, m.DemoToken, 0})
+	}
+	if len(uploads) != 50 {
+		t.Fatalf("%d uploads, want 50", len(uploads))
+	}
+
+	type answer struct {
+		status int
+		body   []byte
+		err    error
+	}
+	answers := make([]answer, len(uploads))
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for i, u := range uploads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			status, body, err := svc.upload(u.token, u.name, u.content, nil)
+			answers[i] = answer{status, body, err}
+		}()
+	}
+	close(start)
+	wg.Wait()
+
+	idOf := map[string]int64{} // sha256 → submission id
+	figureOf := map[int64]float64{}
+	for i, a := range answers {
+		u := uploads[i]
+		if a.err != nil {
+			t.Errorf("upload %d (%s): %v", i, u.name, a.err)
+			continue
+		}
+		if a.status != 200 && a.status != 201 || strings.Contains(string(a.body), "locked") {
+			t.Errorf("upload %d (%s): %d %s", i, u.name, a.status, a.body)
+			continue
+		}
+		var sub plan.Submission
+		if err := json.Unmarshal(a.body, &sub); err != nil || sub.ID == 0 || sub.Outcome != plan.Accepted {
+			t.Errorf("upload %d (%s): %s", i, u.name, a.body)
+			continue
+		}
+		if id, ok := idOf[sub.SHA256]; ok && id != sub.ID {
+			t.Errorf("the same bytes (%s) made submissions %d and %d", u.name, id, sub.ID)
+		}
+		idOf[sub.SHA256] = sub.ID
+		if sub.Unit == "yibao" {
+			figureOf[sub.ID] = u.figure
+		}
+	}
+
+	subs, total, err := m.DB.Submissions(ctx, store.SubmissionFilter{PlanID: m.Plans.Plan().ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const distinct = 1 + 20 + 1 + 10
+	seen := map[string]bool{}
+	for _, s := range subs {
+		if seen[s.SHA256] {
+			t.Errorf("two submissions of the same bytes %s", s.SHA256)
+		}
+		seen[s.SHA256] = true
+	}
+	if total != distinct || len(idOf) != distinct {
+		t.Errorf("%d submissions stored, %d told apart in the answers; want %d", total, len(idOf), distinct)
+	}
+
+	// The latest accepted upload for 市医保局's September is in force: at one
+	// instant (the clock is stopped), the one saved last.
+	var latest int64
+	for id := range figureOf {
+		latest = max(latest, id)
+	}
+	status, body, err := svc.call("GET", "/api/v1/indicators/15.5-hospital-mobile-pay", m.DemoToken, nil, "")
+	var ind struct {
+		City struct {
+			Period string   `json:"period"`
+			Actual *float64 `json:"actual"`
+		} `json:"city"`
+	}
+	if err != nil || status != 200 || json.Unmarshal(body, &ind) != nil {
+		t.Fatalf("indicator: %d %s %v", status, body, err)
+	}
+	t.Logf("submission %d, the last of %d for 市医保局's September, holds %v", latest, len(figureOf), figureOf[latest])
+	if ind.City.Period != "2022-09" || ind.City.Actual == nil || *ind.City.Actual != figureOf[latest] {
+		t.Errorf("in force: %s; want the figure %v of submission %d, the last accepted", body, figureOf[latest], latest)
+	}
+}
+
+// fixtureVariant is a September fixture with one cell changed, as bytes.
+func fixtureVariant(t *testing.T, file, sheet, cell string, v any) []byte {
+	t.Helper()
+	f, err := excelize.OpenFile("../../fixtures/submissions/2022-09/" + file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if err := f.SetCellValue(sheet, cell, v); err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := f.WriteTo(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }

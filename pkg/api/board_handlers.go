@@ -148,7 +148,12 @@ func (s *Server) handleGetTimeline(c *fiber.Ctx) error {
 			if !ok {
 				continue
 			}
-			add("milestone", id, m.Deliverable, m.Due, statusAt(id, asOfDay))
+			// A milestone done stands on the month it was done in; one still open, on its due month.
+			at := m.Due
+			if ev := city[id]; ev != nil && ev.State == plan.StateDone && !ev.Date.IsZero() {
+				at = ev.Date
+			}
+			add("milestone", id, m.Deliverable, at, statusAt(id, asOfDay))
 		}
 		sort.SliceStable(row.Marks, func(i, j int) bool { return row.Marks[i].Date.Before(row.Marks[j].Date) })
 		out.Rows = append(out.Rows, row)

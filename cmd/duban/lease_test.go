@@ -2,7 +2,10 @@ package main
 
 import (
 	"context"
+	"io"
+	"net/http"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -36,6 +39,9 @@ func TestCloseReleasesLease(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	if !metricReads(t, m.URL()+"/metrics", "duban_scheduler_leader 1") {
+		t.Error("/metrics does not say this replica leads")
+	}
 	if err := m.Close(); err != nil {
 		t.Fatal(err)
 	}
@@ -51,4 +57,21 @@ func TestCloseReleasesLease(t *testing.T) {
 	if l.ExpiresAt.After(time.Now()) {
 		t.Errorf("after a graceful stop the lease is held until %s", l.ExpiresAt)
 	}
+}
+
+// metricReads reports whether the metrics page holds the line want.
+func metricReads(t *testing.T, url, want string) bool {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	for _, line := range strings.Split(string(b), "\n") {
+		if line == want {
+			return true
+		}
+	}
+	return false
 }

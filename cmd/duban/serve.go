@@ -215,6 +215,7 @@ func (m *Main) Run(ctx context.Context) error {
 	rawDir := filepath.Join(c.DataDir, "raw")
 	metrics := api.NewMetrics()
 	metrics.WatchAlerts(plans, m.DB)
+	metrics.WatchLeader(m.leads)
 	m.Server = &api.Server{
 		Plans: plans, DB: m.DB, Alerts: m.DB, Web: web.Handler(), Logger: m.Logger, Metrics: metrics,
 		Now: m.now, MaxUpload: c.MaxUpload, UploadDir: filepath.Join(c.DataDir, "uploads"),
@@ -355,6 +356,17 @@ func (m *Main) restartLoop(p *plan.Plan) {
 	if err := m.startLoop(p); err != nil {
 		m.Logger.Error("restart the supervision loop", "error", err)
 	}
+}
+
+// leads reports whether this replica's loop holds the scheduler lease.
+func (m *Main) leads() bool {
+	m.loopMu.Lock()
+	defer m.loopMu.Unlock()
+	if m.loop == nil || m.loop.svc.Leader == nil {
+		return false
+	}
+	_, ok := m.loop.svc.Leader.Holds()
+	return ok
 }
 
 // stopLoop stops the ticker and waits, up to wait, for the job in flight.

@@ -66,6 +66,19 @@ func (m *Metrics) ObserveJob(job string, d time.Duration, err error) {
 	m.jobs.WithLabelValues(job, outcome).Observe(d.Seconds())
 }
 
+// WatchLeader exports whether this replica runs the scheduled jobs (1) or
+// stands by (0), so that an operator can see which replica holds the lease.
+func (m *Metrics) WatchLeader(leads func() bool) {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "duban_scheduler_leader", Help: "1 when this replica holds the scheduler lease and runs the jobs, else 0.",
+	}, func() float64 {
+		if leads() {
+			return 1
+		}
+		return 0
+	}))
+}
+
 // WatchAlerts exports the firing alerts of the plan in force, by level and
 // kind, read from the alert store at each scrape.
 func (m *Metrics) WatchAlerts(plans *Plans, alerts AlertStore) {

@@ -2,6 +2,7 @@ package ingest
 
 import (
 	"archive/zip"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -51,6 +52,11 @@ const (
 // runs under recover: a workbook that makes the Excel library panic is a
 // format-error, never a crash. prior may be nil when no totals are on record.
 func Read(ctx context.Context, p *plan.Plan, path string, opt Options, prior PriorFunc) (*Result, error) {
+	return readWith(ctx, p, path, opt, prior, true)
+}
+
+// readWith is Read, with the fast reader tried first or not at all.
+func readWith(ctx context.Context, p *plan.Plan, path string, opt Options, prior PriorFunc, fast bool) (*Result, error) {
 	res := &Result{PlanID: p.ID, Observations: []plan.Observation{}, Errors: []plan.CellError{}, Warnings: []plan.CellError{}}
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -79,8 +85,16 @@ func Read(ctx context.Context, p *plan.Plan, path string, opt Options, prior Pri
 		}
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
-	r := &reader{ctx: ctx, p: p, opt: opt, prior: prior, res: res, arc: arc, units: newUnitIndex(p), path: path}
-	if err := r.run(); err != nil {
+	units := newUnitIndex(p)
+	r := &reader{ctx: ctx, p: p, opt: opt, prior: prior, res: res, arc: arc, units: units, path: path, fast: fast}
+	err = r.run()
+	if errors.Is(err, errFallback) {
+		// The fast reader gave up: read the whole file again with excelize.
+		res = &Result{PlanID: p.ID, Observations: []plan.Observation{}, Errors: []plan.CellError{}, Warnings: []plan.CellError{}}
+		r = &reader{ctx: ctx, p: p, opt: opt, prior: prior, res: res, arc: arc, units: units, path: path}
+		err = r.run()
+	}
+	if err != nil {
 		return nil, err
 	}
 	if len(res.Errors) > 0 {
@@ -100,8 +114,10 @@ type reader struct {
 	units *unitIndex
 	path  string
 
-	f  *excelize.File
-	zr *zip.ReadCloser
+	f    *excelize.File
+	zr   *zip.ReadCloser
+	fast bool      // read rows with the fast reader; f is then excelize's view of the workbook without the parts the fast reader reads
+	book *fastBook // the fast reader's view
 
 	meta      map[string]string // _meta key → value
 	metaSheet map[string]string // sheet name → subject, from _meta
@@ -129,6 +145,9 @@ type source struct {
 }
 
 func (r *reader) run() (err error) {
+	if r.fast {
+		return r.runFast()
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			r.res.fileError("format-error", fmt.Sprintf("文件内容异常,读取时出错(%v):请用 Excel 打开后另存为 .xlsx 再上传", v))
@@ -155,6 +174,10 @@ func (r *reader) run() (err error) {
 		r.res.fileError("format-error", "文件已损坏,无法解压")
 		return nil
 	}
+	return r.readBook()
+}
+
+func (r *reader) readBook() error {
 	if err := r.readMeta(); err != nil {
 		return err
 	}
@@ -162,6 +185,71 @@ func (r *reader) run() (err error) {
 		return nil
 	}
 	return r.readSheets()
+}
+
+// runFast reads the workbook with the fast reader. Any way in which it or
+// excelize could see the file differently is errFallback: excelize must
+// open the workbook without the parts the fast reader reads (so the same
+// files fail to open), and every part excelize would have inflated at open
+// must be whole (so a damaged one is found).
+func (r *reader) runFast() (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = errFallback
+		}
+		if r.f != nil {
+			r.f.Close()
+		}
+		if r.zr != nil {
+			r.zr.Close()
+		}
+	}()
+	if r.zr, err = zip.OpenReader(r.path); err != nil {
+		return errFallback
+	}
+	if r.book, err = openFastBook(r.zr); err != nil {
+		return errFallback
+	}
+	stub, err := r.book.stub(r.zr)
+	if err != nil {
+		return errFallback
+	}
+	r.f, err = excelize.OpenReader(bytes.NewReader(stub), excelize.Options{
+		RawCellValue:      true,
+		UnzipSizeLimit:    maxUnpacked,
+		UnzipXMLSizeLimit: xmlInMemoryLimit,
+		CultureInfo:       excelize.CultureNameZhCN,
+	})
+	if err != nil {
+		return errFallback
+	}
+	if err := r.readBook(); err != nil {
+		return err
+	}
+	return r.book.verify()
+}
+
+// rowSource is a sheet's rows, from excelize or from the fast reader.
+type rowSource interface {
+	Next() (sheetRow, bool, error)
+	Close() error
+}
+
+// openRows opens a sheet's rows. An error other than errFallback means the
+// sheet cannot be read as a worksheet.
+func (r *reader) openRows(e sheetEntry) (rowSource, error) {
+	if !r.fast {
+		return openRows(r.f, r.zr, e)
+	}
+	rows, err := r.f.Rows(e.Name)
+	if err != nil {
+		return nil, errFallback // let excelize say what is wrong with the sheet
+	}
+	rows.Close()
+	if !strings.HasPrefix(e.Part, "xl/worksheets/") || strings.Contains(e.Part, "..") {
+		return nil, errFallback
+	}
+	return r.book.rows(e.Part)
 }
 
 func (r *reader) fileErrorf(code, format string, args ...any) {
@@ -216,13 +304,19 @@ func (r *reader) readMeta() error {
 	if entry == nil {
 		return nil
 	}
-	rows, err := openRows(r.f, r.zr, *entry)
+	rows, err := r.openRows(*entry)
 	if err != nil {
+		if errors.Is(err, errFallback) {
+			return err
+		}
 		return nil // an unreadable _meta is as good as none
 	}
 	defer rows.Close()
 	for n := 0; n < 1000; n++ {
 		row, ok, err := rows.Next()
+		if errors.Is(err, errFallback) {
+			return err
+		}
 		if err != nil || !ok {
 			break
 		}
@@ -382,14 +476,20 @@ func (r *reader) scanSheet(e sheetEntry, index int) (*sheetScan, error) {
 	if err := r.ctx.Err(); err != nil {
 		return nil, err
 	}
-	rows, err := openRows(r.f, r.zr, e)
+	rows, err := r.openRows(e)
 	if err != nil {
+		if errors.Is(err, errFallback) {
+			return nil, err
+		}
 		return nil, nil // a chart sheet or the like: nothing to read
 	}
 	defer rows.Close()
 	sc := &sheetScan{entry: e, index: index}
 	for len(sc.rows) < headerScan {
 		row, ok, err := rows.Next()
+		if errors.Is(err, errFallback) {
+			return nil, err
+		}
 		if err != nil {
 			r.cellError("format-error", e.Name, "", 0, "", "", fmt.Sprintf("工作表无法读取(%v)", err))
 			return nil, nil
@@ -717,8 +817,11 @@ func (r *reader) findHeader(sc *sheetScan) bool {
 
 // readData streams the data rows under the header and turns them into observations.
 func (r *reader) readData(sc *sheetScan) error {
-	rows, err := openRows(r.f, r.zr, sc.entry)
+	rows, err := r.openRows(sc.entry)
 	if err != nil {
+		if errors.Is(err, errFallback) {
+			return err
+		}
 		r.cellError("format-error", sc.entry.Name, "", 0, "", "", fmt.Sprintf("工作表无法读取(%v)", err))
 		return nil
 	}
@@ -732,6 +835,9 @@ func (r *reader) readData(sc *sheetScan) error {
 			}
 		}
 		row, ok, err := rows.Next()
+		if errors.Is(err, errFallback) {
+			return err
+		}
 		if err != nil {
 			r.cellError("format-error", sc.entry.Name, "", 0, "", "", fmt.Sprintf("工作表第 %d 行之后无法读取(%v)", d.lastRow, err))
 			return nil

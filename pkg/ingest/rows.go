@@ -18,12 +18,17 @@ type dataReader struct {
 	name    string
 	col     map[field]int // field → 0-based cell index
 	keys    map[string]int
+	allowed map[string]bool // the layout's units, for a lookup per row that does not grow with them
 	n       int
 	lastRow int
 }
 
 func newDataReader(r *reader, sc *sheetScan) *dataReader {
-	d := &dataReader{r: r, sc: sc, l: sc.layout, name: sc.entry.Name, col: map[field]int{}, keys: map[string]int{}}
+	d := &dataReader{r: r, sc: sc, l: sc.layout, name: sc.entry.Name, col: map[field]int{}, keys: map[string]int{},
+		allowed: make(map[string]bool, len(sc.layout.units))}
+	for _, u := range sc.layout.units {
+		d.allowed[u] = true
+	}
 	for i, c := range sc.layout.cols {
 		if sc.cols[i] >= 0 {
 			d.col[c.field] = sc.cols[i]
@@ -127,7 +132,7 @@ func (d *dataReader) rowUnit(row sheetRow) (string, bool) {
 	case !found:
 		d.r.cellError("foreign-key-error", d.name, cell, row.Num, raw, "本表的"+what, d.r.unknownUnitMsg(raw, what, d.l.units))
 		return "", false
-	case !slices.Contains(d.l.units, id):
+	case !d.allowed[id]:
 		d.r.cellError("constraint-error", d.name, cell, row.Num, raw, "本表的"+what,
 			fmt.Sprintf("「%s」不是本表应报送的%s(本表报送:%s)", raw, what, d.unitNames()))
 		return "", false

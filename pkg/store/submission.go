@@ -203,7 +203,7 @@ func (db *DB) SaveSubmission(ctx context.Context, sub *plan.Submission, obs []pl
 		for i := range rows {
 			rows[i].SubmissionID = row.ID
 		}
-		if err := tx.CreateInBatches(rows, 500).Error; err != nil {
+		if err := db.insertObservations(ctx, tx, rows); err != nil {
 			return fmt.Errorf("insert observations: %w", err)
 		}
 		return nil

@@ -378,12 +378,30 @@ func (m *Main) stopLoop(wait time.Duration) {
 	if l == nil {
 		return
 	}
-	l.wg.Wait() // the catch-up run, if still going
-	done := l.ticker.Stop()
+	timer := time.NewTimer(wait)
+	defer timer.Stop()
+	// The start, with its catch-up run, comes first: the ticker starts at its end.
+	started := make(chan struct{})
+	go func() {
+		l.wg.Wait()
+		close(started)
+	}()
+	expired := false
 	select {
-	case <-done.Done():
-	case <-time.After(wait):
-		m.Logger.Warn("a job is still running; stopping without it")
+	case <-started:
+	case <-timer.C:
+		m.Logger.Warn("the catch-up run is still going; stopping it")
+		expired = true
+		l.cancel()
+		<-started
+	}
+	done := l.ticker.Stop()
+	if !expired {
+		select {
+		case <-done.Done():
+		case <-timer.C:
+			m.Logger.Warn("a job is still running; stopping without it")
+		}
 	}
 	l.cancel()
 	l.svc.Wait() // the lease is given up, so another replica takes over at once

@@ -149,15 +149,15 @@ func (db *DB) inForce(g *gorm.DB, planID string, asOf time.Time, indicator, unit
 // of the latest such submission. A lead-time key's whole set of records is
 // replaced that way. Each observation carries its submission's id.
 func (db *DB) Observations(ctx context.Context, planID string, asOf time.Time) ([]plan.Observation, error) {
-	var rows []observationRow
-	err := db.inForce(db.r.WithContext(ctx), planID, asOf, "", "").
-		Select("o.*").
-		Order("o.indicator, o.milestone, o.unit, o.period, o.id").
-		Scan(&rows).Error
+	rows, err := db.candidates(db.r.WithContext(ctx), planID, asOf).Rows()
 	if err != nil {
 		return nil, fmt.Errorf("observations of %s: %w", planID, err)
 	}
-	return observations(rows)
+	obs, err := scanInForce(rows)
+	if err != nil {
+		return nil, fmt.Errorf("observations of %s: %w", planID, err)
+	}
+	return obs, nil
 }
 
 // ObservationHistory lists every observation ever accepted for one subject

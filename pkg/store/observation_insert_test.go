@@ -104,3 +104,38 @@ func dumpObservations(tb testing.TB, db *DB) []observationRow {
 	}
 	return rows
 }
+
+// TestObservationsScanAsGorm reads the observations in force with the
+// scanner that replaced gorm's Scan and with gorm's Scan, and wants the same.
+func TestObservationsScanAsGorm(t *testing.T) {
+	ctx := context.Background()
+	db := openTemp(t, "scan.db")
+	for k := range 3 {
+		sub := &plan.Submission{SHA256: fmt.Sprintf("%064d", k), PlanID: "p", Unit: "u", Outcome: plan.Accepted,
+			Period: plan.Period{Year: 2022, Month: time.Month(1 + k%2)}, ReceivedAt: time.Date(2022, 3, 3+k, 10, 0, 0, 0, time.UTC)}
+		if err := db.SaveSubmission(ctx, sub, sampleObservations(300+100*k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, asOf := range []time.Time{{}, time.Date(2022, 3, 4, 12, 0, 0, 0, time.UTC), time.Date(2022, 1, 1, 0, 0, 0, 0, time.UTC)} {
+		got, err := db.Observations(ctx, "p", asOf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var rows []observationRow
+		if err := db.inForce(db.r.WithContext(ctx), "p", asOf, "", "").Select("o.*").
+			Order("o.indicator, o.milestone, o.unit, o.period, o.id").Scan(&rows).Error; err != nil {
+			t.Fatal(err)
+		}
+		want, err := observations(rows)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("as of %v: %d observations scanned, gorm scanned %d", asOf, len(got), len(want))
+		}
+		if asOf.IsZero() && len(got) < 500 {
+			t.Errorf("only %d observations in force: the test compares too little", len(got))
+		}
+	}
+}

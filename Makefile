@@ -55,12 +55,20 @@ test: build
 	$(BIN) rules check $(PLAN)
 	$(BIN) rules test $(PLAN)/tests/*.yaml
 
-# fuzz: the cell-value parser, the period parser and the rule loader, each for FUZZTIME.
+# fuzz: the cell-value parser, the period parser, the rule loader and the fast sheet reader
+# against excelize, each for FUZZTIME.
 FUZZTIME ?= 2m
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzLoad$$' -fuzztime $(FUZZTIME) ./pkg/plan
 	$(GO) test -run '^$$' -fuzz '^FuzzParseNumber$$' -fuzztime $(FUZZTIME) ./pkg/ingest
 	$(GO) test -run '^$$' -fuzz '^FuzzParsePeriod$$' -fuzztime $(FUZZTIME) ./pkg/ingest
+	$(GO) test -run '^$$' -fuzz '^FuzzFastRows$$' -fuzztime $(FUZZTIME) ./pkg/ingest
+
+# bench: province-scale load made by cmd/duban-loadgen, measured beside pandas.read_excel,
+# SheetJS, the unzip floor and a trivial fiber handler, one table printed (BENCHMARKS.md says
+# what dominates each figure). Installs what it compares with; never part of make test.
+bench:
+	bench/run.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi

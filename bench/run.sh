@@ -95,8 +95,8 @@ timed() {
 			{ log "$name failed:"; cat "$OUT/$name.err" >&2; exit 1; }
 		cat "$OUT/$name.time" >>"$OUT/$name.times"
 	done
-	SEC=$(awk '{print $1}' "$OUT/$name.times" | median)
-	MB=$(awk '{print $2/1024}' "$OUT/$name.times" | median)
+	SEC=$(awk '{print $1}' "$OUT/$name.times" | median | awk '{printf "%.2f", $1}')
+	MB=$(awk '{print $2/1024}' "$OUT/$name.times" | median | awk '{printf "%.0f", $1}')
 }
 
 # gobench NAME BENCH ENV...: run one Go benchmark RUNS times, one iteration
@@ -107,10 +107,10 @@ gobench() {
 	shift 2
 	env "$@" "$OUT/loadgen.test" -test.run '^$' -test.bench "^$bench\$" -test.benchtime 1x \
 		-test.count "$RUNS" >"$OUT/$name.bench" 2>&1 || { cat "$OUT/$name.bench" >&2; exit 1; }
-	SEC=$(grep "^Benchmark" "$OUT/$name.bench" | awk '{print $3/1e9}' | median)
+	SEC=$(grep "^Benchmark" "$OUT/$name.bench" | awk '{print $3/1e9}' | median | awk '{printf "%.3f", $1}')
 	METRIC=""
 	if [ -n "${UNIT:-}" ]; then
-		METRIC=$(grep "^Benchmark" "$OUT/$name.bench" | awk -v u="$UNIT" '{for (i=4;i<NF;i++) if ($(i+1)==u) print $i}' | median)
+		METRIC=$(grep "^Benchmark" "$OUT/$name.bench" | awk -v u="$UNIT" '{for (i=4;i<NF;i++) if ($(i+1)==u) print $i}' | median | awk '{printf "%.0f", $1}')
 	fi
 }
 
@@ -167,13 +167,14 @@ cleanup() {
 }
 trap cleanup EXIT
 wait_up() { for _ in $(seq 100); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; log "$1 did not come up"; exit 1; }
-# wrkrun NAME URL [HEADER]: sets RPS and P99 (ms), each the median of RUNS 10-second runs.
+# wrkrun NAME URL [HEADER]: sets RPS and P99 (ms), each the median of RUNS 5-second runs of
+# 32 connections on 2 threads.
 wrkrun() {
 	local name=$1 url=$2
 	shift 2
 	: >"$OUT/$name.wrk"
 	for _ in $(seq "$RUNS"); do
-		wrk -t2 -c32 -d10s --latency "$@" "$url" >>"$OUT/$name.wrk"
+		wrk -t2 -c32 -d5s --latency "$@" "$url" >>"$OUT/$name.wrk"
 	done
 	RPS=$(awk '/^Requests\/sec/ {print $2}' "$OUT/$name.wrk" | median)
 	P99=$(awk '$1=="99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' "$OUT/$name.wrk" | median)
@@ -194,7 +195,7 @@ SERVE_PID=$!
 wait_up "http://127.0.0.1:$PORT/healthz"
 for path in /api/v1/board /api/v1/indicators/14.4-kiosk-services; do
 	wrkrun "serve$(echo "$path" | tr / -)" "http://127.0.0.1:$PORT$path" -H "Authorization: Bearer $TOKEN"
-	row serve "GET $path, the city (Zhaoqing, 9 months of fixtures)" "$RPS req/s" "p99 $P99 ms" "" "$(awk -v a="$RPS" -v b="$CEIL" 'BEGIN {printf "%.2f of ceiling", a/b}')"
+	row serve "GET $path, the city (Zhaoqing, 9 months of fixtures)" "$RPS req/s" "p99 $P99 ms" "" "$(awk -v a="$RPS" -v b="$CEIL" 'BEGIN {printf "%.2f%% of ceiling", 100*a/b}')"
 done
 kill "$SERVE_PID"
 wait "$SERVE_PID" 2>/dev/null || true
@@ -209,7 +210,7 @@ wait_up "http://127.0.0.1:$PORT/healthz"
 for _ in $(seq "$RUNS"); do
 	curl -sf -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $TOKEN" "http://127.0.0.1:$PORT/api/v1/board" >>"$OUT/board-1m.times"
 done
-SEC=$(median <"$OUT/board-1m.times")
+SEC=$(median <"$OUT/board-1m.times" | awk '{printf "%.2f", $1}')
 row serve "GET /api/v1/board, the province, 1m observations: one request at a time" "$(awk -v s="$SEC" 'BEGIN {printf "%.2f req/s", 1/s}')" "latency $SEC s" "" ""
 kill "$SERVE_PID"
 wait "$SERVE_PID" 2>/dev/null || true
@@ -225,7 +226,7 @@ done
 	{ cat "$OUT/grow-eval.bench" >&2; exit 1; }
 for g in 1x 10x 100x 1000x; do
 	lines=$(grep "^BenchmarkEvaluateGrowth/$g-" "$OUT/grow-eval.bench")
-	SEC=$(echo "$lines" | awk '{print $3/1e9}' | median)
+	SEC=$(echo "$lines" | awk '{print $3/1e9}' | median | awk '{printf "%.3f", $1}')
 	obs=$(echo "$lines" | awk '{for (i=4;i<NF;i++) if ($(i+1)=="observations") print $i}' | median)
 	evs=$(echo "$lines" | awk '{for (i=4;i<NF;i++) if ($(i+1)=="evaluations") print $i}' | median)
 	row growth "evaluate.Evaluate, $g a city's plan ($obs observations, 3 months)" "$SEC s" "$evs evaluations" "" "$(rate "$obs" "$SEC") obs/s"

@@ -24,6 +24,7 @@ type indicatorRun struct {
 	lastDue    plan.Period
 	lastDueIdx int // month index of lastDue; -1 when no report is due yet
 	units      []*unitRun
+	arena      arena // while the units load
 }
 
 // unitRun is one row unit's usable figures, month by month.
@@ -69,13 +70,69 @@ func newIndicatorRun(p *plan.Plan, ind *plan.Indicator, c clock, byUnit map[stri
 		r.lastDue, r.lastDueIdx = per, per.Index()-r.first.Index()
 	}
 	rows := rowUnits(ind)
-	for _, id := range rows {
-		u := &unitRun{id: id}
+	// The units and their month-by-month slices are cut from a few blocks per
+	// indicator: with tens of thousands of row units, one allocation per
+	// unit and slice was most of the evaluator's garbage.
+	units := make([]unitRun, len(rows))
+	r.units = make([]*unitRun, len(rows))
+	r.arena = newArena(ind.Kind, r.ended, len(rows))
+	for i, id := range rows {
+		u := &units[i]
+		u.id = id
 		u.target, u.baseline = unitTarget(ind, id, len(rows))
 		r.load(u, byUnit[id])
-		r.units = append(r.units, u)
+		r.units[i] = u
 	}
+	r.arena = arena{}
 	return r
+}
+
+// arena holds the month-by-month slices of an indicator's units while they
+// are loaded, and the scratch slots of one unit's observations.
+type arena struct {
+	bools         []bool
+	floats        []float64
+	ints          []int
+	slots         []slot
+	n             int
+	nb, nf, nints int // slices of each kind per unit
+}
+
+// slot is what a unit reported for one month.
+type slot struct{ value, total, num, den *float64 }
+
+func newArena(kind plan.Kind, n, units int) arena {
+	a := arena{n: n, slots: make([]slot, n)}
+	switch kind {
+	case plan.LeadTime:
+		a.nb, a.nints = 1, 3
+	case plan.Ratio, plan.Coverage:
+		a.nb, a.nf = 2, 3
+	default:
+		a.nb, a.nf = 1, 1
+	}
+	a.bools = make([]bool, a.nb*n*units)
+	a.floats = make([]float64, a.nf*n*units)
+	a.ints = make([]int, a.nints*n*units)
+	return a
+}
+
+func (a *arena) bool() []bool {
+	s := a.bools[:a.n:a.n]
+	a.bools = a.bools[a.n:]
+	return s
+}
+
+func (a *arena) float() []float64 {
+	s := a.floats[:a.n:a.n]
+	a.floats = a.floats[a.n:]
+	return s
+}
+
+func (a *arena) int() []int {
+	s := a.ints[:a.n:a.n]
+	a.ints = a.ints[a.n:]
+	return s
 }
 
 // rowUnits are the units an observation of ind may be about.
@@ -116,10 +173,10 @@ func (r *indicatorRun) month(per plan.Period) (int, bool) {
 // load sorts a unit's observations into months, keeping for each month the
 // last of each kind of figure, and sets aside those that cannot be right.
 func (r *indicatorRun) load(u *unitRun, obs []*plan.Observation) {
-	n := r.ended
-	u.has = make([]bool, n)
+	a := &r.arena
+	u.has = a.bool()
 	if r.ind.Kind == plan.LeadTime {
-		u.records, u.within, u.scored = make([]int, n), make([]int, n), make([]int, n)
+		u.records, u.within, u.scored = a.int(), a.int(), a.int()
 		for _, o := range obs {
 			if o.Requested.IsZero() {
 				continue
@@ -144,8 +201,8 @@ func (r *indicatorRun) load(u *unitRun, obs []*plan.Observation) {
 		return
 	}
 
-	type slot struct{ value, total, num, den *float64 }
-	slots := make([]slot, n)
+	slots := a.slots
+	clear(slots)
 	for _, o := range obs {
 		i, ok := r.month(o.Period)
 		if !ok {
@@ -161,9 +218,9 @@ func (r *indicatorRun) load(u *unitRun, obs []*plan.Observation) {
 			slots[i].num, slots[i].den = o.Numerator, o.Denominator
 		}
 	}
-	u.val = make([]float64, n)
+	u.val = a.float()
 	if r.ind.Kind == plan.Ratio || r.ind.Kind == plan.Coverage {
-		u.num, u.den, u.bare = make([]float64, n), make([]float64, n), make([]bool, n)
+		u.num, u.den, u.bare = a.float(), a.float(), a.bool()
 	}
 	var running float64 // cumulative: the sum of the increments used so far
 	for i, s := range slots {

@@ -73,6 +73,7 @@ type Server struct {
 
 	once    sync.Once
 	app     *fiber.App
+	evals   evalCache
 	touchMu sync.Mutex
 	touched map[int64]time.Time
 }
@@ -137,18 +138,30 @@ type view struct {
 }
 
 // evaluate evaluates the plan in force as of the request's as_of, from the
-// observations received by then.
+// observations received by then, or reuses the evaluation of the same plan,
+// day and submissions (cache.go).
 func (s *Server) evaluate(c *fiber.Ctx) (*view, error) {
 	p, gen := s.Plans.Current()
 	asOf, err := s.asOf(c, p)
 	if err != nil {
 		return nil, err
 	}
-	obs, err := s.DB.Observations(c.UserContext(), p.ID, asOf)
+	ctx := c.UserContext()
+	count, maxID, err := s.DB.SubmissionStamp(ctx, p.ID, asOf)
 	if err != nil {
 		return nil, err
 	}
-	return &view{p: p, gen: gen, asOf: asOf, obs: obs, evs: evaluate.Evaluate(p, obs, asOf)}, nil
+	key := newEvalKey(p, gen, asOf, count, maxID)
+	if e, ok := s.evals.get(key); ok {
+		return &view{p: p, gen: gen, asOf: asOf, obs: e.obs, evs: e.evs}, nil
+	}
+	obs, err := s.DB.Observations(ctx, p.ID, asOf)
+	if err != nil {
+		return nil, err
+	}
+	e := &evalEntry{obs: obs, evs: evaluate.Evaluate(p, obs, asOf)}
+	s.evals.put(key, e)
+	return &view{p: p, gen: gen, asOf: asOf, obs: e.obs, evs: e.evs}, nil
 }
 
 // submissions lists every submission of the plan received by asOf.

@@ -276,3 +276,25 @@ func (db *DB) Submissions(ctx context.Context, f SubmissionFilter) ([]plan.Submi
 }
 
 func idString(id int64) string { return strconv.FormatInt(id, 10) }
+
+// SubmissionStamp says which submissions of a plan had been received by
+// cutoff: how many, and the highest id. A cached evaluation stays good while
+// the stamp of its cutoff is unchanged — a new submission, or one received
+// later catching up with the cutoff, changes it.
+func (db *DB) SubmissionStamp(ctx context.Context, planID string, cutoff time.Time) (count, maxID int64, err error) {
+	var row struct {
+		N   int64
+		Max *int64
+	}
+	err = db.r.WithContext(ctx).Model(&submissionRow{}).
+		Select("COUNT(*) AS n, MAX(id) AS max").
+		Where("plan_id = ? AND received_at <= ?", planID, cutoff.UTC()).
+		Scan(&row).Error
+	if err != nil {
+		return 0, 0, fmt.Errorf("submission stamp of %s: %w", planID, err)
+	}
+	if row.Max != nil {
+		maxID = *row.Max
+	}
+	return row.N, maxID, nil
+}

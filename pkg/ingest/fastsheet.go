@@ -117,6 +117,9 @@ func readSharedStrings(r io.Reader) ([]string, error) {
 			}
 		case tokStart:
 			if string(t.name) != "si" {
+				if isSheetElement(local(t.name)) {
+					return nil, errFallback
+				}
 				if err := s.skip(t); err != nil {
 					return nil, err
 				}

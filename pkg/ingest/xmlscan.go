@@ -223,8 +223,13 @@ func (s *xmlScanner) tagToken(tag []byte) (xmlToken, error) {
 	if !validName(name) || (n < len(body) && !isSpaceByte(body[n])) {
 		return xmlToken{}, errFallback
 	}
-	if err := eachAttr(attrs, func(_, _ []byte) error { return nil }); err != nil {
-		return xmlToken{}, err
+	// Rows and cells are the bulk of a sheet, and their readers parse every
+	// attribute anyway (eachAttr checks as it parses); anywhere else a row or
+	// cell is errFallback. Every other tag is checked here.
+	if string(name) != "c" && string(name) != "row" {
+		if err := eachAttr(attrs, func(_, _ []byte) error { return nil }); err != nil {
+			return xmlToken{}, err
+		}
 	}
 	if s.depth() == 0 {
 		if s.root {

@@ -142,12 +142,18 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 	if !ok || !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(secret) == "" {
 		return plan.Errorf(plan.EUNAUTHORIZED, "未登录:请求须带 Authorization: Bearer <令牌>")
 	}
-	t, err := s.DB.TokenByHash(c.UserContext(), HashSecret(strings.TrimSpace(secret)))
-	if plan.ErrorCode(err) == plan.ENOTFOUND {
-		return plan.Errorf(plan.EUNAUTHORIZED, "令牌无效")
-	}
-	if err != nil {
-		return err
+	hash := HashSecret(strings.TrimSpace(secret))
+	t, ok := s.tokens.get(hash, tokenTTL)
+	if !ok {
+		var err error
+		t, err = s.DB.TokenByHash(c.UserContext(), hash)
+		if plan.ErrorCode(err) == plan.ENOTFOUND {
+			return plan.Errorf(plan.EUNAUTHORIZED, "令牌无效")
+		}
+		if err != nil {
+			return err
+		}
+		s.tokens.put(hash, t)
 	}
 	if t.RevokedAt != nil {
 		return plan.Errorf(plan.EUNAUTHORIZED, "令牌已被吊销")

@@ -44,6 +44,11 @@ func (s *Server) handleGetBoard(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	return v.answer(c, "board", v.board)
+}
+
+// board builds the battle map from the view's evaluation.
+func (v *view) board() any {
 	tasks := v.tasks()
 	out := board{AsOf: day(v.p, v.asOf), Plan: planRef{v.p.ID, v.p.Title}, Counts: counts(tasks), Parts: []boardPart{}}
 	for _, st := range plan.Statuses {
@@ -60,7 +65,7 @@ func (s *Server) handleGetBoard(c *fiber.Ctx) error {
 		sec := &part.Sections[len(part.Sections)-1]
 		sec.Tasks = append(sec.Tasks, t)
 	}
-	return c.JSON(out)
+	return out
 }
 
 // timeline is the 作战图: tasks down the side, months across.
@@ -100,6 +105,11 @@ func (s *Server) handleGetTimeline(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	return v.answer(c, "timeline", v.timeline)
+}
+
+// timeline builds the 作战图 from the view's evaluation.
+func (v *view) timeline() any {
 	p, city := v.p, v.city()
 	asOfDay := day(p, v.asOf)
 	past := map[plan.Date]map[string]*evaluate.Evaluation{}
@@ -158,7 +168,7 @@ func (s *Server) handleGetTimeline(c *fiber.Ctx) error {
 		sort.SliceStable(row.Marks, func(i, j int) bool { return row.Marks[i].Date.Before(row.Marks[j].Date) })
 		out.Rows = append(out.Rows, row)
 	}
-	return c.JSON(out)
+	return out
 }
 
 func (s *Server) handleListRankings(c *fiber.Ctx) error {

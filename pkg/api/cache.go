@@ -1,6 +1,7 @@
 package api
 
 import (
+	"encoding/json"
 	"sync"
 	"time"
 
@@ -33,6 +34,49 @@ func newEvalKey(p *plan.Plan, gen int64, asOf time.Time, count, maxID int64) eva
 type evalEntry struct {
 	obs []plan.Observation
 	evs []evaluate.Evaluation
+
+	mu      sync.Mutex
+	encoded map[string][]byte           // answers that follow from the evaluation alone, encoded once
+	series  map[string][]evaluate.Point // each indicator's series, worked out once
+}
+
+// seriesOf is an indicator's series against its trajectory, worked out on
+// first use and kept with the evaluation it follows from.
+func (e *evalEntry) seriesOf(p *plan.Plan, ind *plan.Indicator, asOf time.Time) []evaluate.Point {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if pts, ok := e.series[ind.ID]; ok {
+		return pts
+	}
+	pts := evaluate.Series(p, ind, e.obs, asOf)
+	if pts == nil {
+		pts = []evaluate.Point{}
+	}
+	if e.series == nil {
+		e.series = map[string][]evaluate.Point{}
+	}
+	e.series[ind.ID] = pts
+	return pts
+}
+
+// answer is the JSON answer named name, built and encoded on first use and
+// kept with the evaluation it follows from. An answer here must depend on
+// nothing but the evaluation, the plan and the as-of day.
+func (e *evalEntry) answer(name string, build func() any) ([]byte, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if b, ok := e.encoded[name]; ok {
+		return b, nil
+	}
+	b, err := json.Marshal(build())
+	if err != nil {
+		return nil, err
+	}
+	if e.encoded == nil {
+		e.encoded = map[string][]byte{}
+	}
+	e.encoded[name] = b
+	return b, nil
 }
 
 // evalCache keeps the last few evaluations, so that the dashboard's reads of
@@ -69,3 +113,62 @@ func (c *evalCache) put(k evalKey, e *evalEntry) {
 		c.order = c.order[1:]
 	}
 }
+
+// tokenTTL is how long a token looked up is trusted without asking the
+// database again. A token revoked through this server stops working at once;
+// one revoked elsewhere (the command line, another replica) within tokenTTL.
+const tokenTTL = 10 * time.Second
+
+// stampTTL is how long the stamp of the submissions received by a cutoff is
+// reused by default (Server.StampTTL). Uploads through this server take effect
+// at once; files ingested elsewhere (the inbox job, the command line, another
+// replica) within stampTTL.
+const stampTTL = time.Second
+
+// ttlCache keeps values for a short while, by wall-clock time (the service's
+// own clock may be held still for a replay).
+type ttlCache[K comparable, V any] struct {
+	mu sync.Mutex
+	m  map[K]ttlEntry[V]
+}
+
+type ttlEntry[V any] struct {
+	v  V
+	at time.Time
+}
+
+func (c *ttlCache[K, V]) get(k K, ttl time.Duration) (V, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.m[k]
+	if !ok || ttl < 0 || time.Since(e.at) > ttl {
+		var zero V
+		return zero, false
+	}
+	return e.v, true
+}
+
+func (c *ttlCache[K, V]) put(k K, v V) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 4096 { // bounded: wrong guesses and old cutoffs do not pile up
+		c.m = map[K]ttlEntry[V]{}
+	}
+	c.m[k] = ttlEntry[V]{v, time.Now()}
+}
+
+// clear forgets every value, when what they stand for has changed here.
+func (c *ttlCache[K, V]) clear() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.m = nil
+}
+
+// stampKey names the submissions of a plan received by a cutoff; a live
+// read (no as_of) uses the zero cutoff, as its "now" moves on every request.
+type stampKey struct {
+	planID string
+	cutoff time.Time
+}
+
+type stamp struct{ count, maxID int64 }

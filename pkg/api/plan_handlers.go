@@ -173,10 +173,7 @@ func (s *Server) handleGetIndicator(c *fiber.Ctx) error {
 	}
 	out := indicatorDetail{Indicator: ind}
 	out.City, out.Units = v.subject(id)
-	out.Series = evaluate.Series(v.p, ind, v.obs, v.asOf)
-	if out.Series == nil {
-		out.Series = []evaluate.Point{}
-	}
+	out.Series = v.entry.seriesOf(v.p, ind, v.asOf)
 	if out.Alerts, err = s.alertsWhere(c, v, func(a plan.Alert) bool { return a.Subject == id }); err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"io"
 	"log/slog"
@@ -68,12 +69,18 @@ type Server struct {
 	Now       func() time.Time // the clock; nil: time.Now
 	MaxUpload int64            // bytes; 0: DefaultMaxUpload
 	UploadDir string           // where uploads wait for ingest; "": the system's temp folder
+	// StampTTL is how long a read reuses what it learnt of the submissions
+	// received (0: one second; negative: never). Uploads through this server
+	// are seen at once; files ingested elsewhere, within StampTTL.
+	StampTTL time.Duration
 	// Reloaded is called after a reload through the API succeeds, with the new plan.
 	Reloaded func(p *plan.Plan, gen int64)
 
 	once    sync.Once
 	app     *fiber.App
 	evals   evalCache
+	tokens  ttlCache[string, *store.Token]
+	stamps  ttlCache[stampKey, stamp]
 	touchMu sync.Mutex
 	touched map[int64]time.Time
 }
@@ -130,11 +137,22 @@ func day(p *plan.Plan, asOf time.Time) plan.Date {
 
 // view is one read's plan and its evaluation as of an instant.
 type view struct {
-	p    *plan.Plan
-	gen  int64
-	asOf time.Time
-	obs  []plan.Observation
-	evs  []evaluate.Evaluation
+	p     *plan.Plan
+	gen   int64
+	asOf  time.Time
+	obs   []plan.Observation
+	evs   []evaluate.Evaluation
+	entry *evalEntry // where answers that follow from the evaluation alone are kept
+}
+
+// answer sends the JSON answer name, encoded once per evaluation (cache.go).
+func (v *view) answer(c *fiber.Ctx, name string, build func() any) error {
+	b, err := v.entry.answer(name, build)
+	if err != nil {
+		return err
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMEApplicationJSON)
+	return c.Send(b)
 }
 
 // evaluate evaluates the plan in force as of the request's as_of, from the
@@ -147,13 +165,20 @@ func (s *Server) evaluate(c *fiber.Ctx) (*view, error) {
 		return nil, err
 	}
 	ctx := c.UserContext()
-	count, maxID, err := s.DB.SubmissionStamp(ctx, p.ID, asOf)
-	if err != nil {
-		return nil, err
+	sk := stampKey{planID: p.ID}
+	if c.Query("as_of") != "" {
+		sk.cutoff = asOf
 	}
-	key := newEvalKey(p, gen, asOf, count, maxID)
+	st, ok := s.stamps.get(sk, cmp.Or(s.StampTTL, stampTTL))
+	if !ok {
+		if st.count, st.maxID, err = s.DB.SubmissionStamp(ctx, p.ID, asOf); err != nil {
+			return nil, err
+		}
+		s.stamps.put(sk, st)
+	}
+	key := newEvalKey(p, gen, asOf, st.count, st.maxID)
 	if e, ok := s.evals.get(key); ok {
-		return &view{p: p, gen: gen, asOf: asOf, obs: e.obs, evs: e.evs}, nil
+		return &view{p: p, gen: gen, asOf: asOf, obs: e.obs, evs: e.evs, entry: e}, nil
 	}
 	obs, err := s.DB.Observations(ctx, p.ID, asOf)
 	if err != nil {
@@ -161,7 +186,7 @@ func (s *Server) evaluate(c *fiber.Ctx) (*view, error) {
 	}
 	e := &evalEntry{obs: obs, evs: evaluate.Evaluate(p, obs, asOf)}
 	s.evals.put(key, e)
-	return &view{p: p, gen: gen, asOf: asOf, obs: e.obs, evs: e.evs}, nil
+	return &view{p: p, gen: gen, asOf: asOf, obs: e.obs, evs: e.evs, entry: e}, nil
 }
 
 // submissions lists every submission of the plan received by asOf.

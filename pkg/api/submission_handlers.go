@@ -151,6 +151,7 @@ func (s *Server) handleUpload(c *fiber.Ctx) error {
 		}
 	}
 	sub, err := s.Ingest(ctx, p, path, Upload{Unit: unitID, Submitter: who.Name, FileName: name, Now: s.Now(), MaxBytes: s.MaxUpload})
+	s.stamps.clear() // the next read sees this submission
 	if err != nil {
 		s.Metrics.ObserveIngest("upload", "error")
 		return err

@@ -57,6 +57,7 @@ func (s *Server) handleRevokeToken(c *fiber.Ctx) error {
 		return plan.Errorf(plan.EINVALID, "令牌编号「%s」无效", c.Params("id"))
 	}
 	t, err := s.DB.RevokeToken(c.UserContext(), id, s.Now())
+	s.tokens.clear() // the revoked token stops working at once, not when its cached look-up lapses
 	if err != nil {
 		return err
 	}

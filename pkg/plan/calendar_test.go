@@ -87,6 +87,10 @@ func TestParsePeriod(t *testing.T) {
 		{" 2022年 9 月 ", "2022-09", true},
 		{"2022-Q3", "2022-09", true},
 		{"2022-13", "", false},
+		{"2022-00", "", false},
+		{"0001-01", "0001-01", true},
+		{"2022-1a", "", false},
+		{"2022-12", "2022-12", true},
 		{"九月", "", false},
 		{"", "", false},
 	} {
@@ -111,5 +115,14 @@ func TestPeriods(t *testing.T) {
 	quarterly := plan.Periods(plan.ReportSchedule{Frequency: plan.Quarterly}, d("2022-01-01"), d("2022-12-31"))
 	if len(quarterly) != 4 || quarterly[0].String() != "2022-03" {
 		t.Errorf("quarterly periods = %v", quarterly)
+	}
+}
+
+// BenchmarkParsePeriod: the store parses every observation's period on read.
+func BenchmarkParsePeriod(b *testing.B) {
+	for range b.N {
+		if _, err := plan.ParsePeriod("2022-09"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -35,6 +35,9 @@ var periodPattern = regexp.MustCompile(`^\s*(\d{4})\s*(?:[-/.年]\s*(\d{1,2})\s*
 
 // ParsePeriod reads 2022-09, 2022/9, 2022.9, 2022年9月 or 2022-Q3 (the last month of the quarter).
 func ParsePeriod(s string) (Period, error) {
+	if p, ok := parseISOPeriod(s); ok {
+		return p, nil
+	}
 	m := periodPattern.FindStringSubmatch(s)
 	if m == nil {
 		return Period{}, fmt.Errorf("%q is not a period (2022-09)", s)
@@ -49,6 +52,29 @@ func ParsePeriod(s string) (Period, error) {
 		return Period{}, fmt.Errorf("%q: month %d is out of range", s, mo)
 	}
 	return Period{y, time.Month(mo)}, nil
+}
+
+// parseISOPeriod reads exactly YYYY-MM, the form the store and the API write,
+// without the pattern's cost: a million stored observations are read per evaluation.
+func parseISOPeriod(s string) (Period, bool) {
+	if len(s) != 7 || s[4] != '-' {
+		return Period{}, false
+	}
+	n := 0
+	for i, c := range []byte(s) {
+		if i == 4 {
+			continue
+		}
+		if c < '0' || c > '9' {
+			return Period{}, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	y, mo := n/100, n%100
+	if mo < 1 || mo > 12 {
+		return Period{}, false
+	}
+	return Period{y, time.Month(mo)}, true
 }
 
 // PeriodOf is the monthly period that contains d.

@@ -4,10 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"net/http"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -20,6 +17,7 @@ import (
 	"github.com/duban-gov/duban/pkg/plan"
 	"github.com/duban-gov/duban/pkg/store"
 	"github.com/duban-gov/duban/pkg/web"
+	"github.com/duban-gov/duban/pkg/web/webtest"
 )
 
 var screenshotDir = flag.String("screenshot", "", "also save the browser test's screenshots of the dashboard in this folder")
@@ -36,7 +34,7 @@ const (
 // map, a replayed day, a task's and an indicator's detail, and a bad file's
 // errors cell by cell.
 func TestDashboardInBrowser(t *testing.T) {
-	ctx := newBrowser(t)
+	ctx := webtest.Browser(t)
 
 	dir := t.TempDir()
 	dbPath := filepath.Join(dir, "duban.db")
@@ -60,18 +58,18 @@ func TestDashboardInBrowser(t *testing.T) {
 		}
 		var cells [][]string
 		var asOf, title string
-		browse(t, ctx,
+		webtest.Run(t, ctx,
 			chromedp.Navigate(m.DashboardURL()),
-			pageWait(`document.getElementById('view').dataset.loaded === 'board'`),
-			pageEval(`[...document.querySelectorAll('#battle-map .cell')].map(c => [c.dataset.task, c.querySelector('.cell-status').textContent])`, &cells),
-			pageEval(`document.getElementById('as-of').value`, &asOf),
-			pageEval(`document.getElementById('plan-title').textContent`, &title),
+			webtest.Wait(`document.getElementById('view').dataset.loaded === 'board'`),
+			webtest.Eval(`[...document.querySelectorAll('#battle-map .cell')].map(c => [c.dataset.task, c.querySelector('.cell-status').textContent])`, &cells),
+			webtest.Eval(`document.getElementById('as-of').value`, &asOf),
+			webtest.Eval(`document.getElementById('plan-title').textContent`, &title),
 		)
 		checkCells(t, cells, want)
 		if asOf != browserAsOf || !strings.Contains(title, "肇庆市数字政府改革建设2022年工作要点") {
 			t.Errorf("header: as of %q, title %q", asOf, title)
 		}
-		saveScreenshot(t, ctx, "board.png", true)
+		webtest.Screenshot(t, ctx, "board.png", true, *screenshotDir)
 	})
 
 	t.Run("a past day replays", func(t *testing.T) {
@@ -79,19 +77,19 @@ func TestDashboardInBrowser(t *testing.T) {
 		want := boardLabels(t, m, day)
 		var cells [][]string
 		var search string
-		browse(t, ctx,
-			pageEval(`(() => { const p = document.getElementById('as-of'); p.value = '`+day+`'; p.dispatchEvent(new Event('change')); return true })()`, new(bool)),
-			pageWait(`document.getElementById('view').dataset.loaded === 'board' && document.getElementById('view').dataset.asOf === '`+day+`'`),
-			pageEval(`[...document.querySelectorAll('#battle-map .cell')].map(c => [c.dataset.task, c.querySelector('.cell-status').textContent])`, &cells),
-			pageEval(`location.search`, &search),
+		webtest.Run(t, ctx,
+			webtest.Eval(`(() => { const p = document.getElementById('as-of'); p.value = '`+day+`'; p.dispatchEvent(new Event('change')); return true })()`, new(bool)),
+			webtest.Wait(`document.getElementById('view').dataset.loaded === 'board' && document.getElementById('view').dataset.asOf === '`+day+`'`),
+			webtest.Eval(`[...document.querySelectorAll('#battle-map .cell')].map(c => [c.dataset.task, c.querySelector('.cell-status').textContent])`, &cells),
+			webtest.Eval(`location.search`, &search),
 		)
 		checkCells(t, cells, want)
 		if search != "?as_of="+day {
 			t.Errorf("the address keeps %q, want ?as_of=%s", search, day)
 		}
-		browse(t, ctx,
-			pageEval(`(() => { const p = document.getElementById('as-of'); p.value = '`+browserAsOf+`'; p.dispatchEvent(new Event('change')); return true })()`, new(bool)),
-			pageWait(`document.getElementById('view').dataset.asOf === '`+browserAsOf+`'`),
+		webtest.Run(t, ctx,
+			webtest.Eval(`(() => { const p = document.getElementById('as-of'); p.value = '`+browserAsOf+`'; p.dispatchEvent(new Event('change')); return true })()`, new(bool)),
+			webtest.Wait(`document.getElementById('view').dataset.asOf === '`+browserAsOf+`'`),
 		)
 	})
 
@@ -99,39 +97,39 @@ func TestDashboardInBrowser(t *testing.T) {
 		var reason string
 		var unitRows int
 		var chart bool
-		browse(t, ctx,
+		webtest.Run(t, ctx,
 			chromedp.Click(chromedp.CSS(`.cell[data-task="14.4"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#task-detail .reason`)),
-			pageEval(`document.querySelector('#task-detail .reason').textContent`, &reason),
+			webtest.Eval(`document.querySelector('#task-detail .reason').textContent`, &reason),
 			chromedp.Click(chromedp.CSS(`#task-detail [data-indicator="14.4-kiosk-services"]`)),
 			chromedp.WaitVisible(chromedp.CSS(`#indicator-detail table.units`)),
-			pageEval(`document.querySelectorAll('#indicator-detail table.units tbody tr').length`, &unitRows),
+			webtest.Eval(`document.querySelectorAll('#indicator-detail table.units tbody tr').length`, &unitRows),
 		)
 		if web.HasCharts() {
-			browse(t, ctx, pageWait(`!!document.querySelector('#indicator-detail .chart canvas')`))
+			webtest.Run(t, ctx, webtest.Wait(`!!document.querySelector('#indicator-detail .chart canvas')`))
 			chart = true
 		} else {
-			browse(t, ctx, pageEval(`!!document.querySelector('#indicator-detail .nochart')`, &chart))
+			webtest.Run(t, ctx, webtest.Eval(`!!document.querySelector('#indicator-detail .nochart')`, &chart))
 		}
 		if !strings.Contains(reason, "截至2022年9月") || unitRows != 11 || !chart {
 			t.Errorf("task reason %q, %d unit rows (want the 11 regions), chart or its note shown: %v", reason, unitRows, chart)
 		}
-		saveScreenshot(t, ctx, "indicator.png", false)
-		browse(t, ctx, chromedp.Click(chromedp.CSS(`#drawer-close`)))
+		webtest.Screenshot(t, ctx, "indicator.png", false, *screenshotDir)
+		webtest.Run(t, ctx, chromedp.Click(chromedp.CSS(`#drawer-close`)))
 	})
 
 	t.Run("timeline", func(t *testing.T) {
 		var rows, marks int
-		browse(t, ctx,
+		webtest.Run(t, ctx,
 			chromedp.Navigate(m.URL()+"/#/timeline"),
-			pageWait(`document.getElementById('view').dataset.loaded === 'timeline'`),
-			pageEval(`document.querySelectorAll('#timeline tbody tr[data-task]').length`, &rows),
-			pageEval(`document.querySelectorAll('#timeline .mark').length`, &marks),
+			webtest.Wait(`document.getElementById('view').dataset.loaded === 'timeline'`),
+			webtest.Eval(`document.querySelectorAll('#timeline tbody tr[data-task]').length`, &rows),
+			webtest.Eval(`document.querySelectorAll('#timeline .mark').length`, &marks),
 		)
 		if rows != 61 || marks < 61 {
 			t.Errorf("timeline: %d task rows, %d marks", rows, marks)
 		}
-		saveScreenshot(t, ctx, "timeline.png", false)
+		webtest.Screenshot(t, ctx, "timeline.png", false, *screenshotDir)
 	})
 
 	t.Run("a bad file's errors, cell by cell", func(t *testing.T) {
@@ -140,13 +138,13 @@ func TestDashboardInBrowser(t *testing.T) {
 			t.Fatal(err)
 		}
 		var errs [][]string
-		browse(t, ctx,
+		webtest.Run(t, ctx,
 			chromedp.Navigate(m.URL()+"/#/upload"),
-			pageWait(`document.getElementById('view').dataset.loaded === 'upload'`),
+			webtest.Wait(`document.getElementById('view').dataset.loaded === 'upload'`),
 			chromedp.SetUploadFiles(chromedp.CSS(`#upload-file`), []string{bad}),
 			chromedp.Click(chromedp.CSS(`#upload-submit`)),
 			chromedp.WaitVisible(chromedp.CSS(`#upload-errors`)),
-			pageEval(`[...document.querySelectorAll('#upload-errors tbody tr')].map(tr => [tr.dataset.code, ...[...tr.cells].map(td => td.textContent)])`, &errs),
+			webtest.Eval(`[...document.querySelectorAll('#upload-errors tbody tr')].map(tr => [tr.dataset.code, ...[...tr.cells].map(td => td.textContent)])`, &errs),
 		)
 		found := false
 		for _, e := range errs {
@@ -158,7 +156,7 @@ func TestDashboardInBrowser(t *testing.T) {
 		if !found {
 			t.Errorf("the page lists %v; want a type-error at 14.4 …!B4", errs)
 		}
-		saveScreenshot(t, ctx, "upload.png", false)
+		webtest.Screenshot(t, ctx, "upload.png", false, *screenshotDir)
 	})
 }
 
@@ -259,95 +257,6 @@ func checkCells(t *testing.T, cells [][]string, want map[string]string) {
 	for id := range want {
 		if !seen[id] {
 			t.Errorf("task %s is missing from the battle map", id)
-		}
-	}
-}
-
-// newBrowser starts headless Chromium (Debian's chromium package), or skips when
-// it is not installed — except under CI, where a missing browser is a failure.
-func newBrowser(t *testing.T) context.Context {
-	t.Helper()
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("chromium is not installed; .ci/run installs Debian's chromium package")
-		}
-		t.Skip("chromium is not installed (apt-get install chromium): the dashboard's browser test did not run")
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(bin),
-		chromedp.NoSandbox,
-		chromedp.DisableGPU,
-		chromedp.Flag("disable-quic", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.Flag("lang", "zh-CN"),
-		chromedp.UserDataDir(t.TempDir()),
-		chromedp.WindowSize(1440, 1000),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	ctx, cancel := chromedp.NewContext(actx)
-	t.Cleanup(func() { cancel(); cancelAlloc() })
-	// The first run starts the browser, which lives as long as ctx: no time limit on it.
-	if err := chromedp.Do(ctx); err != nil {
-		t.Fatalf("start chromium: %v", err)
-	}
-	return ctx
-}
-
-// browse runs steps in order, each within a time limit, and names the step that failed.
-func browse(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
-	t.Helper()
-	for i, step := range steps {
-		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		err := chromedp.Do(sctx, step)
-		cancel()
-		if err != nil {
-			t.Fatalf("browser step %d: %v", i+1, err)
-		}
-	}
-}
-
-// pageEval evaluates a JavaScript expression in the page into v.
-func pageEval[T any](expr string, v *T) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		r, err := chromedp.Evaluate[T](expr)(ctx, tg)
-		if err != nil {
-			return fmt.Errorf("%s: %w", expr, err)
-		}
-		*v = r
-		return nil
-	})
-}
-
-// pageWait waits until a JavaScript condition holds in the page.
-func pageWait(cond string) chromedp.Action[chromedp.Void] {
-	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-		if _, err := chromedp.Poll[chromedp.Void](cond)(ctx, tg); err != nil {
-			return fmt.Errorf("waiting for %s: %w", cond, err)
-		}
-		return nil
-	})
-}
-
-// saveScreenshot keeps a PNG of the page (whole, or the window when a panel is
-// open) in the test's temporary folder and, with -screenshot DIR, in DIR.
-func saveScreenshot(t *testing.T, ctx context.Context, name string, full bool) {
-	t.Helper()
-	shot := chromedp.CaptureScreenshot()
-	if full {
-		shot = chromedp.FullScreenshot(100)
-	}
-	png, err := chromedp.Run(ctx, shot)
-	if err != nil {
-		t.Fatalf("screenshot: %v", err)
-	}
-	dirs := []string{t.TempDir()}
-	if *screenshotDir != "" {
-		dirs = append(dirs, *screenshotDir)
-	}
-	for _, d := range dirs {
-		if err := os.WriteFile(filepath.Join(d, name), png, 0o644); err != nil {
-			t.Fatal(err)
 		}
 	}
 }

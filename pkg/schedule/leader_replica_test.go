@@ -2,61 +2,22 @@ package schedule_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/duban-gov/duban/pkg/alert"
 	"github.com/duban-gov/duban/pkg/plan"
 	"github.com/duban-gov/duban/pkg/schedule"
 	"github.com/duban-gov/duban/pkg/store"
+	"github.com/duban-gov/duban/pkg/store/storetest"
 )
 
-// sharedDSN is a database of the test's own that several handles can open:
-// a file in a temporary folder, or, when DUBAN_TEST_POSTGRES names a server,
-// a fresh schema there, dropped at the end.
-func sharedDSN(tb testing.TB) string {
-	tb.Helper()
-	server := os.Getenv("DUBAN_TEST_POSTGRES")
-	if server == "" {
-		return filepath.Join(tb.TempDir(), "duban.db")
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "test_" + hex.EncodeToString(b)
-	exec := func(sql string) {
-		tb.Helper()
-		ctx := context.Background()
-		conn, err := pgx.Connect(ctx, server)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	exec("CREATE SCHEMA " + schema)
-	tb.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(server)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// sharedDSN is a database of the test's own that several handles can open (storetest.DSN).
+func sharedDSN(tb testing.TB) string { return storetest.DSN(tb) }
 
 func openDSN(tb testing.TB, dsn string) *store.DB {
 	tb.Helper()

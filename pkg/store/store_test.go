@@ -2,22 +2,16 @@ package store_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"fmt"
-	"net/url"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/duban-gov/duban/pkg/plan"
 	"github.com/duban-gov/duban/pkg/store"
+	"github.com/duban-gov/duban/pkg/store/storetest"
 )
 
 const planID = "zhaoqing-2022"
@@ -32,40 +26,8 @@ func mustLoadLocation(name string) *time.Location {
 	return loc
 }
 
-// testDSN is a database of the test's own: a file in a temporary folder, or,
-// when DUBAN_TEST_POSTGRES names a server, a fresh schema there, dropped at the end.
-func testDSN(tb testing.TB) string {
-	tb.Helper()
-	server := os.Getenv("DUBAN_TEST_POSTGRES")
-	if server == "" {
-		return filepath.Join(tb.TempDir(), "duban.db")
-	}
-	b := make([]byte, 6)
-	rand.Read(b)
-	schema := "test_" + hex.EncodeToString(b)
-	ctx := context.Background()
-	exec := func(sql string) {
-		tb.Helper()
-		conn, err := pgx.Connect(ctx, server)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, sql); err != nil {
-			tb.Fatal(err)
-		}
-	}
-	exec("CREATE SCHEMA " + schema)
-	tb.Cleanup(func() { exec("DROP SCHEMA " + schema + " CASCADE") })
-	u, err := url.Parse(server)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	q := u.Query()
-	q.Set("search_path", schema)
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+// testDSN is a database of the test's own (storetest.DSN).
+func testDSN(tb testing.TB) string { return storetest.DSN(tb) }
 
 func mustOpen(tb testing.TB) *store.DB {
 	tb.Helper()

@@ -77,7 +77,7 @@ func firingAt(a plan.Alert, t time.Time) bool {
 }
 
 func printAlerts(w io.Writer, p *plan.Plan, list []plan.Alert, asOf time.Time) {
-	fmt.Fprintf(w, "%s 预警 截至 %s\n\n", p.Title, asOf.In(p.Location).Format("2006-01-02 15:04"))
+	fmt.Fprintf(w, "%s 预警 截至%s\n\n", p.Title, asOfLabel(asOf.In(p.Location)))
 	rows := [][]string{{"级别", "类型", "单位", "任务", "指标/节点", "期间", "逾期", "状态", "说明", "整改要求"}}
 	counts := map[plan.AlertLevel]int{}
 	for _, a := range list {
@@ -233,7 +233,7 @@ func runOnce(ctx context.Context, args []string, stdout, stderr io.Writer) error
 			"pending": len(pending), "firing": len(firing),
 		})
 	}
-	fmt.Fprintf(stdout, "duban run-once 截至 %s\n", asOf.In(p.Location).Format("2006-01-02 15:04"))
+	fmt.Fprintf(stdout, "duban run-once 截至%s\n", asOfLabel(asOf.In(p.Location)))
 	if *dataDir != "" {
 		fmt.Fprintf(stdout, "收件箱: 接收 %d 个, 退回 %d 个, 待写完 %d 个, 失败 %d 个\n",
 			len(rep.Inbox.Accepted), len(rep.Inbox.Rejected), len(rep.Inbox.Waiting), len(rep.Inbox.Failed))
